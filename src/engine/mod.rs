@@ -1,0 +1,291 @@
+//! The engine: forward chaining over the rule graph, rule outcomes, diagnoses and ranking.
+//!
+//! Rules run once each, in topological order (every producer of a kind before its readers).
+//! Each ends **fired** (with its bindings), **passed** (checked, conditions false),
+//! **skipped** (it did not fire and a kind it reads could not be fully observed — "not
+//! checked" is never shown as "fine"), or **error** (a type error in a test, a template
+//! without a value). The engine never touches the system: it reads facts only.
+
+pub mod explain;
+pub mod graph;
+pub mod matcher;
+pub mod rank;
+
+use crate::facts::{Evidence, Fact, FactSet, Unavailable, Value};
+use crate::kb::rule::{Operand, RuleKind, Severity};
+use crate::kb::template;
+use crate::kb::{Knowledge, LoadedRule};
+use matcher::Binding;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Fired,
+    Passed,
+    Skipped,
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub rule: String,
+    pub status: Status,
+    /// Fired: how many distinct conclusions; Error: the message.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// Skipped: what could not be observed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<Unavailable>,
+}
+
+/// A fired root cause or symptom, before and after ranking.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diagnosis {
+    pub id: String,
+    pub rank: usize,
+    pub kind: RuleKind,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub title: String,
+    pub description: String,
+    pub evidence: Vec<Evidence>,
+    pub fix: Vec<String>,
+    /// Ids of the fired symptoms this diagnosis explains.
+    pub explains: Vec<String>,
+    /// Ids of the fired root causes that explain this one (symptoms only).
+    pub explained_by: Vec<String>,
+    pub references: Vec<String>,
+    pub priority: i32,
+    /// Number of elementary conditions satisfied (more specific rules rank higher).
+    pub specificity: usize,
+    /// Weighted strength of the evidence (log severities, number of facts).
+    pub strength: u32,
+}
+
+#[derive(Debug)]
+pub struct Evaluation {
+    pub facts: FactSet,
+    pub outcomes: Vec<Outcome>,
+    /// Ranked, best first.
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+impl Evaluation {
+    pub fn outcome(&self, rule: &str) -> Option<&Outcome> {
+        self.outcomes.iter().find(|o| o.rule == rule)
+    }
+}
+
+/// Evidence items shown per matched fact before "and N more".
+const EVIDENCE_PER_FACT: usize = 3;
+
+/// Forward-chain every rule over `facts` and rank the diagnoses.
+pub fn run(k: &Knowledge, mut facts: FactSet) -> Evaluation {
+    let mut outcomes = Vec::with_capacity(k.rules.len());
+    let mut diagnoses: Vec<Diagnosis> = Vec::new();
+    for &i in &k.order {
+        let r = &k.rules[i];
+        let (outcome, new_facts, new_diags) = evaluate(r, &facts);
+        if outcome.status != Status::Fired {
+            if let Some(d) = &r.rule.derive {
+                // Downstream rules must not read "no such fact" as "fine".
+                let why = match outcome.status {
+                    Status::Skipped => format!("rule {} was skipped", r.rule.id),
+                    Status::Error => format!("rule {} failed: {}", r.rule.id, outcome.detail),
+                    _ => String::new(),
+                };
+                if !why.is_empty() {
+                    facts.unavailable(&d.fact, format!("rule {}", r.rule.id), why);
+                }
+            }
+        }
+        facts.extend(new_facts);
+        diagnoses.extend(new_diags);
+        outcomes.push(outcome);
+    }
+    outcomes.sort_by(|a, b| a.rule.cmp(&b.rule));
+    let diagnoses = rank::rank(k, diagnoses);
+    Evaluation { facts, outcomes, diagnoses }
+}
+
+/// Evaluate one rule against the current facts.
+pub fn evaluate(r: &LoadedRule, facts: &FactSet) -> (Outcome, Vec<Fact>, Vec<Diagnosis>) {
+    let rule = &r.rule;
+    let mut sols = Vec::new();
+    let mk = |status, detail: String, missing| Outcome { rule: rule.id.clone(), status, detail, missing };
+    if let Err(e) = matcher::solve(&rule.when, facts, &Binding::default(), &mut sols) {
+        return (mk(Status::Error, e, Vec::new()), Vec::new(), Vec::new());
+    }
+    if sols.is_empty() {
+        let missing = missing_inputs(r, facts);
+        let status = if missing.is_empty() { Status::Passed } else { Status::Skipped };
+        return (mk(status, String::new(), missing), Vec::new(), Vec::new());
+    }
+    let result = match &rule.derive {
+        Some(_) => derive(r, facts, &sols).map(|f| (f, Vec::new())),
+        None => diagnose(r, facts, &sols).map(|d| (Vec::new(), d)),
+    };
+    match result {
+        Ok((f, d)) => {
+            let n = f.len().max(d.len());
+            (mk(Status::Fired, format!("{n} conclusion(s)"), Vec::new()), f, d)
+        }
+        Err(e) => (mk(Status::Error, e, Vec::new()), Vec::new(), Vec::new()),
+    }
+}
+
+/// The unavailability records of every kind the rule reads.
+fn missing_inputs(r: &LoadedRule, facts: &FactSet) -> Vec<Unavailable> {
+    let mut reads = Vec::new();
+    for c in &r.rule.when {
+        c.reads(false, &mut reads);
+    }
+    let mut out: Vec<Unavailable> = Vec::new();
+    for (kind, _) in reads {
+        for u in facts.unavailable_for(&kind) {
+            if !out.contains(u) {
+                out.push(u.clone());
+            }
+        }
+    }
+    out
+}
+
+fn lookup_fn<'a>(facts: &'a FactSet, b: &'a Binding) -> impl Fn(&str) -> Option<Value> + 'a {
+    move |path: &str| b.lookup(facts, path)
+}
+
+fn render(t: &str, facts: &FactSet, b: &Binding, quote: bool) -> Result<String, String> {
+    let pieces = template::parse(t)?;
+    template::render(&pieces, &lookup_fn(facts, b), quote)
+}
+
+fn derive(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Fact>, String> {
+    let Some(d) = &r.rule.derive else { return Ok(Vec::new()) };
+    let mut out: Vec<Fact> = Vec::new();
+    for b in sols {
+        let mut f = Fact::new(&d.fact);
+        f.derived_by = Some(r.rule.id.clone());
+        for (name, op) in &d.fields {
+            let v = match op {
+                Operand::Lit(v) => v.clone(),
+                Operand::Ref(p) => b.lookup(facts, p).ok_or_else(|| format!("derive field `{name}`: ${p} has no value"))?,
+            };
+            f.fields.insert(name.clone(), v);
+        }
+        for &i in &b.matched {
+            let src = facts.get(i);
+            for e in &src.evidence {
+                if !f.evidence.contains(e) {
+                    f.evidence.push(e.clone());
+                }
+            }
+            f.more_evidence += src.more_evidence;
+            for o in &src.observations {
+                if !f.observations.contains(o) {
+                    f.observations.push(*o);
+                }
+            }
+        }
+        match out.iter_mut().find(|o| o.fields == f.fields) {
+            Some(existing) => {
+                for e in f.evidence {
+                    if !existing.evidence.contains(&e) {
+                        existing.evidence.push(e);
+                    }
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    Ok(out)
+}
+
+fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Diagnosis>, String> {
+    let rule = &r.rule;
+    let specificity: usize = rule.when.iter().map(|c| c.weight()).sum();
+    let mut out: Vec<Diagnosis> = Vec::new();
+    for b in sols {
+        let title = render(&rule.title, facts, b, false)?;
+        let mut evidence = Vec::new();
+        let mut strength = 0;
+        for &i in &b.matched {
+            let f = facts.get(i);
+            strength += fact_strength(f);
+            push_fact_evidence(&mut evidence, f);
+        }
+        strength += b.supporting.iter().map(|&i| fact_strength(facts.get(i))).sum::<u32>();
+        for t in &rule.evidence {
+            // A sentence citing an Optional fact that is absent is left out, not an error.
+            if let Ok(text) = render(t, facts, b, false) {
+                evidence.push(Evidence::new("mailsleuth", text));
+            }
+        }
+        let fix = rule.fix.iter().map(|t| render(t, facts, b, true)).collect::<Result<Vec<_>, _>>()?;
+        if let Some(existing) = out.iter_mut().find(|d| d.title == title) {
+            // Same conclusion reached through other facts: one diagnosis, more evidence.
+            for e in evidence {
+                if !existing.evidence.contains(&e) {
+                    existing.evidence.push(e);
+                }
+            }
+            existing.strength = existing.strength.max(strength);
+            continue;
+        }
+        out.push(Diagnosis {
+            id: rule.id.clone(),
+            rank: 0,
+            kind: rule.kind,
+            severity: rule.severity,
+            confidence: rule.confidence,
+            title,
+            description: rule.description.trim().to_string(),
+            evidence,
+            fix,
+            explains: Vec::new(),
+            explained_by: Vec::new(),
+            references: rule.references.clone(),
+            priority: rule.priority,
+            specificity,
+            strength,
+        });
+    }
+    Ok(out)
+}
+
+fn push_fact_evidence(out: &mut Vec<Evidence>, f: &Fact) {
+    let n = f.evidence.len();
+    // The first few and the last: where it started and that it is still going on.
+    let shown: Vec<&Evidence> = if n <= EVIDENCE_PER_FACT {
+        f.evidence.iter().collect()
+    } else {
+        f.evidence[..EVIDENCE_PER_FACT - 1].iter().chain(f.evidence.last()).collect()
+    };
+    let more = f.more_evidence + (n - shown.len()) as u64;
+    let last = shown.len().saturating_sub(1);
+    for (i, e) in shown.iter().enumerate() {
+        if i == last && more > 0 && n > 1 {
+            let src = e.source.rsplit_once(':').map(|(p, _)| p.to_string()).unwrap_or_else(|| e.source.clone());
+            out.push(Evidence::new(src, format!("… {more} more like these ({} in all) …", more + shown.len() as u64)));
+        }
+        if !out.contains(e) {
+            out.push((*e).clone());
+        }
+    }
+    if more > 0 && n <= 1 {
+        out.push(Evidence::new(f.evidence.first().map(|e| e.source.clone()).unwrap_or_default(), format!("… and {more} more like this")));
+    }
+}
+
+/// Evidence weight: log lines by their severity (DEBUG_README's order of trust: panic >
+/// fatal > error > warning), one point for any other observed fact.
+fn fact_strength(f: &Fact) -> u32 {
+    match f.get("severity").and_then(Value::as_str) {
+        Some("panic") => 5,
+        Some("fatal") => 4,
+        Some("error") => 3,
+        Some("warning") => 2,
+        _ => 1,
+    }
+}

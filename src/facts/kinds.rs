@@ -1,0 +1,108 @@
+//! The declaration of every fact kind that parsers produce: its fields and its producer.
+//! Kinds concluded by rules are declared by those rules (`derive:`); together these are
+//! the vocabulary `rules lint` checks rule conditions against ("rule X reads
+//! `postconf.relay_host`, which nothing produces — did you mean `relayhost`?").
+
+/// One declared field: name, type, meaning.
+pub type FieldSpec = (&'static str, &'static str, &'static str);
+
+pub struct KindSpec {
+    pub name: &'static str,
+    pub producer: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [FieldSpec],
+}
+
+impl KindSpec {
+    pub fn has_field(&self, f: &str) -> bool {
+        self.fields.iter().any(|(n, _, _)| *n == f)
+    }
+}
+
+pub const BASE_KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "path_stat",
+        producer: "parser: stat (observe::fs) + passwd/group",
+        doc: "lstat of a directory or file mail passes through",
+        fields: &[
+            ("path", "string", "path on the inspected system"),
+            ("kind", "string", "dir, file, symlink, socket, fifo, char, block"),
+            ("mode", "integer", "permission bits incl. setuid/setgid/sticky, e.g. 0o1777"),
+            ("uid", "integer", "owner uid"),
+            ("gid", "integer", "group gid"),
+            ("owner", "string", "owner name from the inspected system's /etc/passwd (or the uid)"),
+            ("group", "string", "group name from /etc/group (or the gid)"),
+            ("size", "integer", "size in bytes"),
+            ("target", "string", "symlink target (symlinks only)"),
+        ],
+    },
+    KindSpec {
+        name: "path_absent",
+        producer: "parser: stat (observe::fs)",
+        doc: "a path mailsleuth looked for does not exist",
+        fields: &[("path", "string", "path on the inspected system")],
+    },
+    KindSpec {
+        name: "software",
+        producer: "parser: stat of well-known binaries and config files",
+        doc: "mail software installed on the host",
+        fields: &[
+            ("name", "string", "postfix, dovecot, dovecot-lda, maildrop, procmail, courier, exim, sendmail"),
+            ("path", "string", "the path that proved it"),
+        ],
+    },
+    KindSpec {
+        name: "postconf",
+        producer: "parser: `postconf -n` or /etc/postfix/main.cf, plus defaults",
+        doc: "one Postfix parameter's effective value",
+        fields: &[
+            ("name", "string", "parameter name, e.g. relayhost"),
+            ("value", "string", "value with $name expansion done"),
+            ("is_default", "bool", "true when not set explicitly"),
+        ],
+    },
+    KindSpec {
+        name: "log_file",
+        producer: "parser: mail logs",
+        doc: "a mail log that was read",
+        fields: &[
+            ("path", "string", "log path"),
+            ("lines", "integer", "lines read"),
+            ("skipped_lines", "integer", "garbage lines skipped (NUL bytes, invalid UTF-8, over-long)"),
+            ("matched_lines", "integer", "lines that matched a signature"),
+        ],
+    },
+    KindSpec {
+        name: "log_signature",
+        producer: "parser: mail logs + knowledge/signatures",
+        doc: "a known log signature seen in the logs, aggregated",
+        fields: &[
+            ("id", "string", "signature id, e.g. maildrop.tmpfile"),
+            ("program", "string", "program of the last matching line, e.g. postfix/local"),
+            ("category", "string", "category from the signature catalogue"),
+            ("severity", "string", "info, warning, error, fatal, panic"),
+            ("count", "integer", "matching lines"),
+            ("messages", "integer", "distinct Postfix queue ids among the matching lines"),
+            ("min_size", "integer", "smallest size= of those messages (when known)"),
+            ("max_size", "integer", "largest size= of those messages (when known)"),
+            ("first_seen", "string", "timestamp of the first matching line"),
+            ("last_seen", "string", "timestamp of the last matching line"),
+        ],
+    },
+    KindSpec {
+        name: "delivery_summary",
+        producer: "parser: mail logs (Postfix queue-id correlation)",
+        doc: "messages by their last delivery status in the logs",
+        fields: &[
+            ("status", "string", "sent, deferred, bounced, expired"),
+            ("lines", "integer", "status= lines with this status"),
+            ("messages", "integer", "distinct messages whose last status is this"),
+            ("min_size", "integer", "smallest size= among those messages (when known)"),
+            ("max_size", "integer", "largest size= among those messages (when known)"),
+        ],
+    },
+];
+
+pub fn base_kind(name: &str) -> Option<&'static KindSpec> {
+    BASE_KINDS.iter().find(|k| k.name == name)
+}

@@ -1,0 +1,27 @@
+//! mailsleuth: why is my mail deferred (or bounced, or not arriving)?
+//!
+//! Data flows one way through four stages (see docs/ARCHITECTURE.md):
+//! [`observe`] (collectors: the only code touching the inspected host) →
+//! [`facts`] (pure parsers: observations → typed facts) →
+//! [`engine`] (the rule graph, forward chaining, ranking) →
+//! [`report`] (human and JSON renderings).
+//! The knowledge base ([`kb`]) is data: RON rules and signatures embedded at build time.
+
+pub mod engine;
+pub mod facts;
+pub mod kb;
+pub mod observe;
+pub mod report;
+pub mod scaffold;
+pub mod scenario;
+pub mod text;
+
+use kb::Knowledge;
+use observe::Bundle;
+
+/// Parse a bundle and run every rule: the whole diagnosis, without touching any system.
+pub fn diagnose(bundle: &Bundle, k: &Knowledge) -> report::Report {
+    let facts = facts::parse::facts_from(bundle, k);
+    let eval = engine::run(k, facts);
+    report::Report::new(bundle, k, eval)
+}

@@ -1,0 +1,387 @@
+//! The `mailsleuth` command line: parse arguments, call the library, map outcomes to exit
+//! codes (0: no problem found, 1: problems found, 2: usage or internal error).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mailsleuth::engine::explain;
+use mailsleuth::kb::{lint, Knowledge};
+use mailsleuth::observe::{self, Bundle, Options};
+use mailsleuth::report::human::{self, Style};
+use mailsleuth::report::Report;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  no problem found (or nothing to diagnose: no mail system on this host)
+  1  problems found (at least one diagnosis)
+  2  usage error, unreadable bundle, broken rule file, or internal error
+
+mailsleuth only reads: it never changes, repairs or restarts anything it inspects, and
+never runs a fix command. Fixes are printed for you to review and run.";
+
+#[derive(Parser)]
+#[command(name = "mailsleuth", version, about = "Why is my mail deferred? Diagnoses Postfix, Dovecot, Courier and maildrop hosts.", after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Clone, Default)]
+struct Gather {
+    /// Read every file under DIR instead of `/` (a copied-off filesystem, a test sysroot).
+    /// Commands, sockets and DNS are not used then; the report says so.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Mail log to read (repeatable); replaces log discovery. Read as given, not under --root.
+    #[arg(long = "log", value_name = "FILE")]
+    logs: Vec<PathBuf>,
+    /// Timeout for each external command, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    timeout: f64,
+}
+
+#[derive(Args, Clone, Default)]
+struct Kb {
+    /// Extra directory of rule files (repeatable), loaded after the embedded knowledge base.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+    /// Do not read the system rules directory (/etc/mailsleuth/rules.d).
+    #[arg(long)]
+    no_system_rules: bool,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Gather facts from this machine and explain what is wrong (the default).
+    Why {
+        #[command(flatten)]
+        gather: Gather,
+        #[command(flatten)]
+        kb: Kb,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// For one rule: each condition, whether it held, and against which facts.
+        #[arg(long, value_name = "RULE-ID")]
+        explain: Option<String>,
+    },
+    /// Save the observations as a bundle, to diagnose elsewhere with `diagnose --bundle`.
+    Collect {
+        #[command(flatten)]
+        gather: Gather,
+        /// The bundle file to write (JSON).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Diagnose a bundle saved by `collect`, offline.
+    Diagnose {
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        #[command(flatten)]
+        kb: Kb,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        #[arg(long, value_name = "RULE-ID")]
+        explain: Option<String>,
+    },
+    /// Show every fact gathered, with where it came from.
+    Facts {
+        #[command(flatten)]
+        gather: Gather,
+        /// Read the facts of a bundle instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        kb: Kb,
+        /// Only facts of this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The knowledge base: list, show, lint, graph, scaffold.
+    Rules {
+        #[command(subcommand)]
+        action: RulesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// List every rule (id, area, kind, title).
+    List {
+        #[command(flatten)]
+        kb: Kb,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show one rule: its file and its RON source.
+    Show {
+        id: String,
+        #[command(flatten)]
+        kb: Kb,
+    },
+    /// Check the knowledge base: errors (exit 2) and warnings.
+    Lint {
+        #[command(flatten)]
+        kb: Kb,
+    },
+    /// Print the rule dependency graph as Graphviz DOT.
+    Graph {
+        #[command(flatten)]
+        kb: Kb,
+    },
+    /// Scaffold a new rule and its two scenarios (fires / near miss) in a project checkout.
+    New {
+        /// AREA/NAME, e.g. permissions/maildir_not_owned
+        spec: String,
+        /// The project checkout to write into.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+/// An error to print on stderr with exit status 2.
+struct Fail(String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cmd = cli.command.unwrap_or(Command::Why {
+        gather: Gather { timeout: 5.0, ..Gather::default() },
+        kb: Kb::default(),
+        format: Format::Human,
+        explain: None,
+    });
+    match run(cmd) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fail(msg)) => {
+            eprintln!("mailsleuth: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_kb(kb: &Kb) -> Result<Knowledge, Fail> {
+    Knowledge::load(&kb.rules, !kb.no_system_rules).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        Fail(format!("the knowledge base has errors; nothing was loaded:\n{}", lines.join("\n")))
+    })
+}
+
+fn options(g: &Gather) -> Result<Options, Fail> {
+    if !(g.timeout > 0.0 && g.timeout <= 600.0) {
+        return Err(Fail(format!("--timeout must be between 0 and 600 seconds, got {}", g.timeout)));
+    }
+    let root = match &g.root {
+        Some(r) => {
+            if !r.is_dir() {
+                return Err(Fail(format!("--root {}: not a directory", r.display())));
+            }
+            std::fs::canonicalize(r)?
+        }
+        None => PathBuf::from("/"),
+    };
+    Ok(Options {
+        root,
+        logs: g.logs.iter().map(|p| p.display().to_string()).collect(),
+        command_timeout: Duration::from_secs_f64(g.timeout),
+        ..Options::default()
+    })
+}
+
+fn read_bundle(path: &PathBuf) -> Result<Bundle, Fail> {
+    let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
+    let b: Bundle = serde_json::from_str(&text).map_err(|e| Fail(format!("{}: not a mailsleuth bundle: {e}", path.display())))?;
+    if b.format != observe::BUNDLE_FORMAT || b.version > observe::BUNDLE_VERSION {
+        return Err(Fail(format!(
+            "{}: bundle format {} v{} is not one this mailsleuth reads ({} v{})",
+            path.display(),
+            b.format,
+            b.version,
+            observe::BUNDLE_FORMAT,
+            observe::BUNDLE_VERSION
+        )));
+    }
+    Ok(b)
+}
+
+fn run(cmd: Command) -> Result<u8, Fail> {
+    match cmd {
+        Command::Why { gather, kb, format, explain } => {
+            let k = load_kb(&kb)?;
+            let bundle = observe::collect(&options(&gather)?);
+            diagnose_and_print(&bundle, &k, format, explain)
+        }
+        Command::Diagnose { bundle, kb, format, explain } => {
+            let k = load_kb(&kb)?;
+            let b = read_bundle(&bundle)?;
+            diagnose_and_print(&b, &k, format, explain)
+        }
+        Command::Collect { gather, output } => {
+            let bundle = observe::collect(&options(&gather)?);
+            let json = serde_json::to_string(&bundle)?;
+            std::fs::write(&output, json).map_err(|e| Fail(format!("{}: {e}", output.display())))?;
+            let failed = bundle.observations.iter().filter(|o| matches!(o.payload, observe::Payload::Failed { .. })).count();
+            eprintln!("mailsleuth: {} observations saved to {} ({failed} could not be made)", bundle.observations.len(), output.display());
+            Ok(0)
+        }
+        Command::Facts { gather, bundle, kb, kind, format } => {
+            let k = load_kb(&kb)?;
+            let b = match bundle {
+                Some(p) => read_bundle(&p)?,
+                None => observe::collect(&options(&gather)?),
+            };
+            print_facts(&b, &k, kind.as_deref(), format)
+        }
+        Command::Rules { action } => rules(action),
+    }
+}
+
+fn diagnose_and_print(bundle: &Bundle, k: &Knowledge, format: Format, explain: Option<String>) -> Result<u8, Fail> {
+    let report: Report = mailsleuth::diagnose(bundle, k);
+    if let Some(id) = explain {
+        return print_explain(&report, k, &id);
+    }
+    match format {
+        Format::Json => println!("{}", report.to_json()),
+        Format::Human => print!("{}", human::render(&report, Style::detect())),
+    }
+    Ok(report.exit_code() as u8)
+}
+
+fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
+    let Some(r) = k.rule(id) else {
+        let hint = mailsleuth::text::did_you_mean(id, k.rules.iter().map(|r| r.rule.id.as_str()))
+            .map(|h| format!(" — did you mean `{h}`?"))
+            .unwrap_or_default();
+        return Err(Fail(format!("no rule `{id}`{hint}")));
+    };
+    let Some(eval) = &report.evaluation else { return Err(Fail("no evaluation".into())) };
+    let outcome = eval.outcome(id);
+    println!("rule {id} ({})", r.file);
+    println!("  {}", r.rule.title);
+    if let Some(o) = outcome {
+        println!("  outcome: {:?}{}", o.status, if o.detail.is_empty() { String::new() } else { format!(" — {}", o.detail) });
+        for m in &o.missing {
+            println!("  not observed: {}: {} (kind {})", m.what, m.why, m.kind);
+        }
+    }
+    for (i, step) in explain::explain(r, &eval.facts).iter().enumerate() {
+        let mark = if step.held { "✓ held" } else { "✗ did not hold" };
+        println!(
+            "\n  condition {}: {}\n    {mark} ({} solution(s) so far)",
+            i + 1,
+            mailsleuth::text::sanitize(&step.condition),
+            step.solutions
+        );
+        for c in &step.candidates {
+            let fact = mailsleuth::text::sanitize(&c.fact);
+            if c.failed.is_empty() {
+                println!("    matches  {fact}");
+            } else {
+                println!("    rejects  {fact}");
+                for f in &c.failed {
+                    println!("             because {}", mailsleuth::text::sanitize(f));
+                }
+            }
+        }
+        if step.more > 0 {
+            println!("    … and {} more facts of this kind", step.more);
+        }
+    }
+    Ok(0)
+}
+
+fn print_facts(b: &Bundle, k: &Knowledge, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
+    let facts = mailsleuth::facts::parse::facts_from(b, k);
+    let selected: Vec<&mailsleuth::facts::Fact> = facts.all().iter().filter(|f| kind.is_none_or(|want| f.kind == want)).collect();
+    match format {
+        Format::Json => {
+            let v = serde_json::json!({ "facts": selected, "unavailable": facts.unavailable, "observations": b.observations.iter().map(|o| serde_json::json!({"id": o.id, "source": o.source.label(), "elapsed_ms": o.elapsed_ms, "problem": o.problem()})).collect::<Vec<_>>() });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Human => {
+            for f in selected {
+                println!("{}", mailsleuth::text::sanitize(&f.summary()));
+                for e in f.evidence.iter().take(3) {
+                    println!("    from {}: {}", mailsleuth::text::sanitize(&e.source), mailsleuth::text::sanitize(&e.text));
+                }
+                if f.more_evidence > 0 {
+                    println!("    … and {} more", f.more_evidence);
+                }
+            }
+            for u in &facts.unavailable {
+                println!("unavailable {}: {}: {}", u.kind, mailsleuth::text::sanitize(&u.what), mailsleuth::text::sanitize(&u.why));
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn rules(action: RulesCmd) -> Result<u8, Fail> {
+    match action {
+        RulesCmd::List { kb, format } => {
+            let k = load_kb(&kb)?;
+            match format {
+                Format::Json => {
+                    let v: Vec<_> = k.rules.iter().map(|r| serde_json::json!({"id": r.rule.id, "area": r.area(), "kind": r.rule.kind, "title": r.rule.title, "file": r.file})).collect();
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                }
+                Format::Human => {
+                    for r in &k.rules {
+                        println!("{:<44} {:<10} {}", r.rule.id, format!("{:?}", r.rule.kind), r.rule.title);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        RulesCmd::Show { id, kb } => {
+            let k = load_kb(&kb)?;
+            let r = k.rule(&id).ok_or_else(|| Fail(format!("no rule `{id}`")))?;
+            println!("# {}\n{}", r.file, r.text);
+            Ok(0)
+        }
+        RulesCmd::Lint { kb } => {
+            let k = match Knowledge::load(&kb.rules, !kb.no_system_rules) {
+                Ok(k) => k,
+                Err(errs) => {
+                    for e in errs {
+                        println!("error: {e}");
+                    }
+                    return Ok(2);
+                }
+            };
+            let diags = lint::check(&k);
+            for d in &diags {
+                println!("{d}");
+            }
+            println!("{} rules, {} signatures: {} warnings, 0 errors", k.rules.len(), k.signatures.len(), diags.len());
+            Ok(0)
+        }
+        RulesCmd::Graph { kb } => {
+            let k = load_kb(&kb)?;
+            print!("{}", mailsleuth::engine::graph::to_dot(&k));
+            Ok(0)
+        }
+        RulesCmd::New { spec, dir } => {
+            for p in mailsleuth::scaffold::new_rule(&dir, &spec)? {
+                println!("wrote {}", p.display());
+            }
+            println!("Now: fill in the rule, make the first scenario fire it and the near miss not, then run `mailsleuth rules lint` and `cargo test`.");
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Running commands on a live host, each with a timeout. Only read-only commands are run
+//! (`postconf`, `postqueue -j`, `doveconf -n`, ...); never anything that changes state.
+//! Under `--root` no command runs and a `NotRun` observation says so.
+
+use super::{Failure, Options, Payload, Recorder, Source};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Largest command output kept.
+const OUTPUT_CAP: usize = 16 << 20;
+
+pub fn collect_postconf(opts: &Options, rec: &mut Recorder) {
+    run(opts, rec, &["postconf", "-n"]);
+}
+
+/// Run `argv` with the configured timeout and record its standard output.
+pub fn run(opts: &Options, rec: &mut Recorder, argv: &[&str]) -> u32 {
+    let source = Source::Command { argv: argv.iter().map(|s| s.to_string()).collect() };
+    if !opts.live() {
+        return rec.record(source, || Payload::Failed { failure: Failure::NotRun, message: "--root given: commands are not run".into() });
+    }
+    let timeout = opts.command_timeout;
+    rec.record(source, || run_with_timeout(argv, timeout))
+}
+
+pub fn run_with_timeout(argv: &[&str], timeout: Duration) -> Payload {
+    let Some((prog, args)) = argv.split_first() else {
+        return Payload::Failed { failure: Failure::Io, message: "empty command".into() };
+    };
+    let mut child =
+        match Command::new(prog).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).env("LC_ALL", "C").spawn() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Payload::Failed { failure: Failure::NotInstalled, message: format!("{prog}: not found") }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Payload::Failed { failure: Failure::PermissionDenied, message: format!("{prog}: permission denied") }
+            }
+            Err(e) => return Payload::Failed { failure: Failure::Io, message: format!("{prog}: {e}") },
+        };
+    // Read both pipes on threads so a chatty command cannot block on a full pipe.
+    let out = child.stdout.take().map(|s| std::thread::spawn(move || drain(s)));
+    let err = child.stderr.take().map(|s| std::thread::spawn(move || drain(s)));
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => break None,
+        }
+    };
+    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
+    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
+    let Some(status) = status else {
+        return Payload::Failed { failure: Failure::TimedOut, message: format!("{prog}: timed out after {} s", timeout.as_secs_f32()) };
+    };
+    let code = status.code().unwrap_or(-1);
+    if code != 0 && stdout.is_empty() {
+        let msg = String::from_utf8_lossy(&stderr).lines().next().unwrap_or("").trim().to_string();
+        return Payload::Failed { failure: Failure::Io, message: format!("{prog}: exit {code}: {msg}") };
+    }
+    let (text, lossy) = match String::from_utf8(stdout) {
+        Ok(s) => (s, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    };
+    Payload::Text { text, first_line: 1, skipped_bytes: 0, lossy, exit: Some(code) }
+}
+
+fn drain(mut r: impl Read) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = r.by_ref().take(OUTPUT_CAP as u64).read_to_end(&mut buf);
+    // Keep draining so the child never blocks, but discard the excess.
+    let _ = std::io::copy(&mut r, &mut std::io::sink());
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_binary_is_an_observation_not_an_error() {
+        let p = run_with_timeout(&["mailsleuth-no-such-binary"], Duration::from_secs(1));
+        assert!(matches!(p, Payload::Failed { failure: Failure::NotInstalled, .. }), "{p:?}");
+    }
+
+    #[test]
+    fn a_hanging_command_is_killed_at_the_timeout() {
+        let p = run_with_timeout(&["sleep", "10"], Duration::from_millis(200));
+        assert!(matches!(p, Payload::Failed { failure: Failure::TimedOut, .. }), "{p:?}");
+    }
+
+    #[test]
+    fn output_is_captured() {
+        let p = run_with_timeout(&["echo", "queue_directory = /var/spool/postfix"], Duration::from_secs(5));
+        let Payload::Text { text, exit, .. } = p else { panic!("{p:?}") };
+        assert_eq!(text, "queue_directory = /var/spool/postfix\n");
+        assert_eq!(exit, Some(0));
+    }
+}

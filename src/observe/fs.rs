@@ -1,0 +1,192 @@
+//! File and stat collectors: configuration files, the presence of mail software, and the
+//! permissions of the directories mail passes through.
+//!
+//! Reads only. `lstat` is used throughout, so a symlink is reported as a symlink and never
+//! followed out of the tree being inspected.
+
+use super::{Failure, Options, Payload, Recorder, Source, StatData};
+use crate::facts::postconf::Plan;
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+/// Configuration files read verbatim. Missing files are recorded as absent.
+pub const CONFIG_FILES: &[&str] =
+    &["/etc/passwd", "/etc/group", "/etc/hostname", "/etc/mailname", "/etc/postfix/main.cf", "/etc/postfix/master.cf"];
+
+/// Paths whose presence tells which mail software is installed.
+pub const SOFTWARE: &[(&str, &str)] = &[
+    ("postfix", "/usr/sbin/postfix"),
+    ("postfix", "/etc/postfix/main.cf"),
+    ("dovecot", "/usr/sbin/dovecot"),
+    ("dovecot-lda", "/usr/lib/dovecot/dovecot-lda"),
+    ("dovecot-lda", "/usr/libexec/dovecot/dovecot-lda"),
+    ("maildrop", "/usr/bin/maildrop"),
+    ("procmail", "/usr/bin/procmail"),
+    ("courier", "/usr/sbin/courier"),
+    ("courier", "/usr/lib/courier/courierd"),
+    ("courier", "/etc/courier"),
+    ("exim", "/usr/sbin/exim4"),
+    ("sendmail", "/usr/sbin/sendmail"),
+];
+
+/// Largest configuration file kept in a bundle.
+const CONFIG_CAP: u64 = 4 << 20;
+
+pub fn collect_config_files(opts: &Options, rec: &mut Recorder) {
+    for path in CONFIG_FILES {
+        read_file(opts, rec, path, CONFIG_CAP);
+    }
+}
+
+pub fn collect_software(opts: &Options, rec: &mut Recorder) {
+    for (_, path) in SOFTWARE {
+        stat(opts, rec, path);
+    }
+}
+
+/// Stat the directories whose permissions decide whether mail can be queued, filtered and
+/// delivered: the temp directories, the Postfix queue and its subdirectories, and the
+/// mailbox spools.
+pub fn collect_paths(opts: &Options, plan: &Plan, rec: &mut Recorder) {
+    for p in ["/tmp", "/var/tmp"] {
+        stat(opts, rec, p);
+    }
+    let q = plan.queue_directory.trim_end_matches('/');
+    stat(opts, rec, q);
+    for sub in QUEUE_SUBDIRS {
+        stat(opts, rec, &format!("{q}/{sub}"));
+    }
+    stat(opts, rec, &plan.mail_spool_directory);
+    if plan.mail_spool_directory != "/var/spool/mail" {
+        stat(opts, rec, "/var/spool/mail");
+    }
+}
+
+/// The queue subdirectories whose ownership `postfix set-permissions` manages.
+pub const QUEUE_SUBDIRS: &[&str] = &[
+    "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming", "maildrop", "pid", "private", "public", "saved",
+    "trace",
+];
+
+pub fn stat(opts: &Options, rec: &mut Recorder, path: &str) -> u32 {
+    let real = opts.host_path(path);
+    rec.record(Source::Stat { path: path.to_string() }, || match std::fs::symlink_metadata(&real) {
+        Ok(md) => {
+            let ft = md.file_type();
+            let kind = if ft.is_dir() {
+                "dir"
+            } else if ft.is_symlink() {
+                "symlink"
+            } else if ft.is_file() {
+                "file"
+            } else if ft.is_socket() {
+                "socket"
+            } else if ft.is_fifo() {
+                "fifo"
+            } else if ft.is_char_device() {
+                "char"
+            } else if ft.is_block_device() {
+                "block"
+            } else {
+                "other"
+            };
+            let target = if ft.is_symlink() { std::fs::read_link(&real).ok().map(|t| t.display().to_string()) } else { None };
+            Payload::Stat(StatData {
+                kind: kind.to_string(),
+                mode: md.mode() & 0o7777,
+                uid: md.uid(),
+                gid: md.gid(),
+                size: md.size(),
+                mtime: md.mtime(),
+                target,
+            })
+        }
+        Err(e) => io_failure(&e),
+    })
+}
+
+/// Read a file's text (its last `cap` bytes at most, cut at a line boundary).
+pub fn read_file(opts: &Options, rec: &mut Recorder, path: &str, cap: u64) -> u32 {
+    let real = opts.host_path(path);
+    rec.record(Source::File { path: path.to_string() }, || match read_tail(&real, cap) {
+        Ok(t) => t,
+        Err(e) => io_failure(&e),
+    })
+}
+
+pub(crate) fn io_failure(e: &io::Error) -> Payload {
+    match e.kind() {
+        io::ErrorKind::NotFound => Payload::Absent,
+        io::ErrorKind::PermissionDenied => Payload::Failed { failure: Failure::PermissionDenied, message: "permission denied".into() },
+        _ => Payload::Failed { failure: Failure::Io, message: e.to_string() },
+    }
+}
+
+/// Read at most `cap` bytes from the end of a file, starting at a line boundary, and count
+/// the lines dropped so that line numbers in evidence stay true to the file.
+pub(crate) fn read_tail(path: &std::path::Path, cap: u64) -> io::Result<Payload> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let mut skipped_bytes = 0;
+    let mut first_line = 1;
+    if len > cap {
+        // Count newlines in the part we drop, so the first kept line has its true number.
+        let start = len - cap;
+        let mut head = std::io::BufReader::with_capacity(1 << 20, (&mut f).take(start));
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = head.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            first_line += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        }
+        f.seek(SeekFrom::Start(start))?;
+        skipped_bytes = start;
+    }
+    let mut bytes = Vec::with_capacity(len.min(cap) as usize);
+    f.take(cap).read_to_end(&mut bytes)?;
+    if skipped_bytes > 0 {
+        // Drop the partial first line.
+        if let Some(nl) = bytes.iter().position(|&b| b == b'\n') {
+            bytes.drain(..=nl);
+            skipped_bytes += nl as u64 + 1;
+            first_line += 1;
+        }
+    }
+    let (text, lossy) = match String::from_utf8(bytes) {
+        Ok(s) => (s, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    };
+    Ok(Payload::Text { text, first_line, skipped_bytes, lossy, exit: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capped_read_keeps_true_line_numbers() {
+        let dir = std::env::temp_dir().join(format!("mailsleuth-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("mail.log");
+        let body: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&file, &body).unwrap();
+        let Payload::Text { text, first_line, .. } = read_tail(&file, 40).unwrap() else { panic!("not text") };
+        let first = text.lines().next().unwrap();
+        assert_eq!(first, format!("line {first_line}"));
+        assert!(text.ends_with("line 100\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn host_paths_cannot_climb_out_of_the_root() {
+        let opts = Options { root: "/srv/copy".into(), ..Options::default() };
+        assert_eq!(opts.host_path("/etc/../../etc/shadow"), std::path::PathBuf::from("/srv/copy/etc/etc/shadow"));
+        assert!(!opts.live());
+    }
+}

@@ -1,0 +1,266 @@
+//! Collectors: the only code that touches the inspected machine.
+//!
+//! A collector reads files under a root (`/` or `--root DIR`), stats paths, or (on a live
+//! host only) runs a command with a timeout, and returns [`Observation`]s: raw text or raw
+//! stat data with provenance. Nothing is interpreted here, and nothing is ever written to
+//! the inspected system. A failure is an observation too ("permission denied", "not found",
+//! "timed out after 5 s"), so diagnosis goes on and the report can say what it could not see.
+//!
+//! Collectors may use pure parsers to *plan* (main.cf tells where the queue lives), but what
+//! they store is always the raw observation, so a bundle can be re-parsed by a newer
+//! mailsleuth.
+
+pub mod command;
+pub mod fs;
+pub mod logs;
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where an observation came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Source {
+    /// `lstat(2)` of a path (as the inspected system names it, without `--root`).
+    Stat { path: String },
+    /// The contents of a file.
+    File { path: String },
+    /// A command's standard output.
+    Command { argv: Vec<String> },
+}
+
+impl Source {
+    /// How the report names this source: `stat /tmp`, `/etc/postfix/main.cf`, `postconf -n`.
+    pub fn label(&self) -> String {
+        match self {
+            Source::Stat { path } => format!("stat {path}"),
+            Source::File { path } => path.clone(),
+            Source::Command { argv } => argv.join(" "),
+        }
+    }
+}
+
+/// Raw `lstat` data. Owner and group *names* are not resolved here: that needs the
+/// inspected system's passwd/group, which a parser combines later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatData {
+    /// `dir`, `file`, `symlink`, `socket`, `fifo`, `char`, `block`.
+    pub kind: String,
+    /// Permission bits including setuid/setgid/sticky (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub mtime: i64,
+    /// Symlink target, when `kind` is `symlink`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// Why something could not be observed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    PermissionDenied,
+    /// The command is not installed.
+    NotInstalled,
+    TimedOut,
+    /// Deliberately not done: commands and sockets are not used under `--root`.
+    NotRun,
+    Io,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Payload {
+    Stat(StatData),
+    Text {
+        text: String,
+        /// Line number (1-based) of the first line kept: a large log is kept from its tail.
+        #[serde(default = "one")]
+        first_line: u64,
+        /// Bytes dropped from the start of the file to respect the size cap.
+        #[serde(default)]
+        skipped_bytes: u64,
+        /// Whether invalid UTF-8 was replaced.
+        #[serde(default)]
+        lossy: bool,
+        /// Exit status, for commands.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit: Option<i32>,
+    },
+    /// The path does not exist: a valid answer, not a failure.
+    Absent,
+    Failed {
+        failure: Failure,
+        message: String,
+    },
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub id: u32,
+    pub source: Source,
+    /// Seconds since the epoch.
+    pub at: u64,
+    pub elapsed_ms: u64,
+    pub payload: Payload,
+}
+
+impl Observation {
+    pub fn text(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Text { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+    /// A short human phrase for a failed or absent observation.
+    pub fn problem(&self) -> Option<String> {
+        match &self.payload {
+            Payload::Failed { failure, message } => Some(match failure {
+                Failure::NotRun => format!("not run: {message}"),
+                _ => message.clone(),
+            }),
+            Payload::Absent => Some("does not exist".to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// What `collect` saves and `diagnose --bundle` re-reads: observations, not facts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub format: String,
+    pub version: u32,
+    pub mailsleuth: String,
+    pub host: String,
+    /// `/` for a live host, otherwise the directory given to `--root`.
+    pub root: String,
+    pub live: bool,
+    pub created_at: u64,
+    pub observations: Vec<Observation>,
+}
+
+pub const BUNDLE_FORMAT: &str = "mailsleuth-bundle";
+pub const BUNDLE_VERSION: u32 = 1;
+
+impl Bundle {
+    pub fn find(&self, source: &Source) -> Option<&Observation> {
+        self.observations.iter().find(|o| &o.source == source)
+    }
+    pub fn file(&self, path: &str) -> Option<&Observation> {
+        self.observations.iter().find(|o| matches!(&o.source, Source::File { path: p } if p == path))
+    }
+    pub fn command(&self, program: &str) -> impl Iterator<Item = &Observation> {
+        let program = program.to_string();
+        self.observations.iter().filter(move |o| matches!(&o.source, Source::Command { argv } if argv.first() == Some(&program)))
+    }
+}
+
+/// Settings shared by every collector.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The inspected filesystem's root: `/` on a live host.
+    pub root: PathBuf,
+    /// Log files given with `--log` (replace discovery when non-empty).
+    pub logs: Vec<String>,
+    pub command_timeout: Duration,
+    /// At most this many bytes are kept of each log file (its tail).
+    pub log_cap_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { root: PathBuf::from("/"), logs: Vec::new(), command_timeout: Duration::from_secs(5), log_cap_bytes: 256 << 20 }
+    }
+}
+
+impl Options {
+    /// A live host: commands may run. Under `--root DIR` only files are read.
+    pub fn live(&self) -> bool {
+        self.root == Path::new("/")
+    }
+    /// The real path of a path on the inspected system (`/tmp` → `DIR/tmp` under `--root`).
+    /// `..` components are dropped so a path taken from a config file cannot climb out.
+    pub fn host_path(&self, path: &str) -> PathBuf {
+        let mut p = self.root.clone();
+        for comp in Path::new(path).components() {
+            if let std::path::Component::Normal(c) = comp {
+                p.push(c);
+            }
+        }
+        p
+    }
+}
+
+/// Accumulates observations with ids and timings.
+pub struct Recorder {
+    pub observations: Vec<Observation>,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Recorder { observations: Vec::new() }
+    }
+    /// Run `f`, time it, and record what it returns under `source`. Returns the id.
+    pub fn record(&mut self, source: Source, f: impl FnOnce() -> Payload) -> u32 {
+        if let Some(o) = self.observations.iter().find(|o| o.source == source) {
+            return o.id;
+        }
+        let start = std::time::Instant::now();
+        let payload = f();
+        let id = self.observations.len() as u32;
+        self.observations.push(Observation { id, source, at: now(), elapsed_ms: start.elapsed().as_millis() as u64, payload });
+        id
+    }
+    pub fn get(&self, id: u32) -> &Observation {
+        &self.observations[id as usize]
+    }
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Gather every observation mailsleuth knows how to make, in dependency order.
+pub fn collect(opts: &Options) -> Bundle {
+    let mut rec = Recorder::new();
+    fs::collect_config_files(opts, &mut rec);
+    if opts.live() {
+        command::collect_postconf(opts, &mut rec);
+    }
+    let plan = crate::facts::postconf::plan_from(&rec.observations);
+    fs::collect_software(opts, &mut rec);
+    fs::collect_paths(opts, &plan, &mut rec);
+    logs::collect_logs(opts, &plan, &mut rec);
+    Bundle {
+        format: BUNDLE_FORMAT.to_string(),
+        version: BUNDLE_VERSION,
+        mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
+        host: host_name(opts),
+        root: opts.root.display().to_string(),
+        live: opts.live(),
+        created_at: now(),
+        observations: rec.observations,
+    }
+}
+
+fn host_name(opts: &Options) -> String {
+    let from_file = std::fs::read_to_string(opts.host_path("/etc/hostname")).ok();
+    match from_file.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(h) => h.to_string(),
+        None if opts.live() => nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "unknown".to_string()),
+        None => "unknown".to_string(),
+    }
+}

@@ -1,0 +1,190 @@
+//! The human report: what a senior admin would say. The root cause first, in one sentence;
+//! the evidence beneath it (stat line, config value, log lines as `file:line: text`); the
+//! fix commands; then the symptoms it explains; last, what could not be checked and why.
+//! Colour only on a terminal and never with NO_COLOR.
+
+use super::Report;
+use crate::engine::Diagnosis;
+use crate::kb::rule::RuleKind;
+use crate::text::sanitize;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour when stdout is a terminal and NO_COLOR is unset or empty.
+    pub fn detect() -> Style {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style { color: !no_color && std::io::stdout().is_terminal() }
+    }
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn red(&self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.paint("1;33", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.paint("1;32", s)
+    }
+}
+
+fn kind_word(k: RuleKind) -> &'static str {
+    match k {
+        RuleKind::RootCause => "root cause",
+        RuleKind::Symptom => "symptom",
+        RuleKind::Derived => "derived",
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn render(r: &Report, st: Style) -> String {
+    let mut s = String::new();
+    let host = sanitize(&r.host);
+    let _ = writeln!(s, "{}", st.bold(&format!("mailsleuth — why is mail deferred on {host}?")));
+    if !r.live {
+        let _ = writeln!(s, "{}", st.dim("(files read under --root; commands, sockets and DNS were not used)"));
+    }
+    let _ = writeln!(s);
+
+    if r.mail_system.is_empty() && r.diagnoses.is_empty() {
+        let _ = writeln!(
+            s,
+            "No mail system found on this host: none of Postfix, Dovecot, maildrop, procmail, Courier, Exim or sendmail is installed, and no mail log shows a problem. Nothing to diagnose."
+        );
+        footer(r, &mut s, st);
+        return s;
+    }
+
+    let roots: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::RootCause).collect();
+    // Symptoms explained by a fired root cause are folded under it, not listed again.
+    let loose: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && d.explained_by.is_empty()).collect();
+
+    if r.diagnoses.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} No problem found by {} that could be checked.",
+            st.green("✓"),
+            plural(r.rules.passed + r.rules.fired, "rule", "rules")
+        );
+    } else {
+        let explained = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && !d.explained_by.is_empty()).count();
+        let mut head = plural(roots.len(), "root cause", "root causes");
+        if explained > 0 {
+            head.push_str(&format!(" explaining {}", plural(explained, "symptom", "symptoms")));
+        }
+        if !loose.is_empty() {
+            head.push_str(&format!("; {} without a known cause", plural(loose.len(), "symptom", "symptoms")));
+        }
+        let _ = writeln!(s, "{} {head}.", st.red("✗"));
+    }
+
+    let mut n = 0;
+    for d in roots.iter().chain(loose.iter()) {
+        n += 1;
+        let _ = writeln!(s);
+        diagnosis(r, d, n, &mut s, st);
+    }
+    footer(r, &mut s, st);
+    s
+}
+
+fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
+    let title = sanitize(&d.title);
+    let head = format!("{n}. {title}");
+    let _ = writeln!(s, "{}", if d.kind == RuleKind::RootCause { st.red(&head) } else { st.yellow(&head) });
+    let _ = writeln!(
+        s,
+        "   {}",
+        st.dim(&format!("{} · {:?} · confidence {:.2} · rule {}", kind_word(d.kind), d.severity, d.confidence, d.id).to_lowercase())
+    );
+    if !d.evidence.is_empty() {
+        let _ = writeln!(s, "   Evidence:");
+        for e in &d.evidence {
+            let text = sanitize(&e.text);
+            if e.source == "mailsleuth" {
+                let _ = writeln!(s, "     → {text}");
+            } else {
+                let _ = writeln!(s, "     {}: {text}", st.dim(&sanitize(&e.source)));
+            }
+        }
+    }
+    if !d.fix.is_empty() {
+        let _ = writeln!(s, "   Fix (run it yourself; mailsleuth changes nothing):");
+        for f in &d.fix {
+            let _ = writeln!(s, "     {}", st.bold(f));
+        }
+    }
+    let explained: Vec<&Diagnosis> = r.diagnoses.iter().filter(|x| d.explains.contains(&x.id)).collect();
+    if !explained.is_empty() {
+        let _ = writeln!(s, "   Explains:");
+        for x in explained {
+            let _ = writeln!(s, "     ↳ {} {}", sanitize(&x.title), st.dim(&format!("({})", x.id)));
+            // One line of its own evidence, unless the root cause already showed it.
+            if let Some(e) = x.evidence.iter().find(|e| e.source != "mailsleuth" && !d.evidence.contains(e)) {
+                let _ = writeln!(s, "       {}: {}", st.dim(&sanitize(&e.source)), sanitize(&e.text));
+            }
+        }
+    }
+    if !d.references.is_empty() {
+        let _ = writeln!(s, "   See: {}", d.references.join(", "));
+    }
+}
+
+fn footer(r: &Report, s: &mut String, st: Style) {
+    if !r.unavailable.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{}", st.bold("Not checked (could not observe):"));
+        for u in &r.unavailable {
+            let mut line = format!("  - {}: {}", sanitize(&u.what), sanitize(&u.why));
+            if !u.rules_skipped.is_empty() {
+                line.push_str(&format!(" → skipped: {}", u.rules_skipped.join(", ")));
+            }
+            let _ = writeln!(s, "{line}");
+        }
+    }
+    for e in &r.rule_errors {
+        let _ = writeln!(s, "{}", st.red(&format!("rule {} failed: {}", e.rule, e.detail)));
+    }
+    let _ = writeln!(s);
+    let l = &r.logs;
+    let _ = writeln!(
+        s,
+        "{}",
+        st.dim(&format!(
+            "Read {}, {} ({} matched a signature, {} skipped as garbage); {} facts; {} rules: {} fired, {} passed, {} skipped, {} failed.",
+            plural(l.log_files as usize, "log file", "log files"),
+            plural(l.log_lines as usize, "line", "lines"),
+            l.log_lines_matched,
+            l.log_lines_skipped,
+            r.facts,
+            r.rules.fired + r.rules.passed + r.rules.skipped + r.rules.error,
+            r.rules.fired,
+            r.rules.passed,
+            r.rules.skipped,
+            r.rules.error
+        ))
+    );
+}

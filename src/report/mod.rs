@@ -1,0 +1,120 @@
+//! Reports: the ranked diagnoses with their chain of reasoning, for humans (a senior
+//! admin's answer: root cause first, evidence, fix, what it explains, what could not be
+//! checked) and as JSON (a stable contract, documented in the README).
+//!
+//! Everything printed that came from the inspected system is sanitised; fix commands were
+//! already built with shell-quoted values by the engine.
+
+pub mod human;
+
+use crate::engine::{Diagnosis, Evaluation, Outcome, Status};
+use crate::facts::{FactSet, ReadStats};
+use crate::kb::Knowledge;
+use crate::observe::Bundle;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct UnavailableEntry {
+    pub what: String,
+    pub why: String,
+    /// Fact kinds left incomplete.
+    pub kinds: Vec<String>,
+    /// Rules that were skipped because of it.
+    pub rules_skipped: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleCounts {
+    pub fired: usize,
+    pub passed: usize,
+    pub skipped: usize,
+    pub error: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub mailsleuth: String,
+    pub host: String,
+    pub live: bool,
+    /// The `--root` directory, when not a live host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// Mail software found (postfix, dovecot, maildrop, ...).
+    pub mail_system: Vec<String>,
+    pub diagnoses: Vec<Diagnosis>,
+    pub unavailable: Vec<UnavailableEntry>,
+    pub rules: RuleCounts,
+    /// Rules that failed while evaluating (a knowledge-base defect): id and message.
+    pub rule_errors: Vec<Outcome>,
+    pub logs: ReadStats,
+    pub facts: usize,
+    #[serde(skip)]
+    pub evaluation: Option<Evaluation>,
+}
+
+impl Report {
+    pub fn new(bundle: &Bundle, _k: &Knowledge, eval: Evaluation) -> Report {
+        let mut mail_system: Vec<String> =
+            eval.facts.of_kind("software").filter_map(|f| f.get("name").and_then(|v| v.as_str()).map(str::to_string)).collect();
+        mail_system.sort();
+        mail_system.dedup();
+        let count = |s: Status| eval.outcomes.iter().filter(|o| o.status == s).count();
+        let rules = RuleCounts {
+            fired: count(Status::Fired),
+            passed: count(Status::Passed),
+            skipped: count(Status::Skipped),
+            error: count(Status::Error),
+        };
+        Report {
+            mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
+            host: bundle.host.clone(),
+            live: bundle.live,
+            root: (!bundle.live).then(|| bundle.root.clone()),
+            mail_system,
+            diagnoses: eval.diagnoses.clone(),
+            unavailable: unavailable_entries(&eval.facts, &eval.outcomes),
+            rules,
+            rule_errors: eval.outcomes.iter().filter(|o| o.status == Status::Error).cloned().collect(),
+            logs: eval.facts.stats.clone(),
+            facts: eval.facts.len(),
+            evaluation: Some(eval),
+        }
+    }
+
+    /// 0: no problem found; 1: problems found.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(!self.diagnoses.is_empty())
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// Group unavailability records by (what, why), with the kinds and skipped rules they affect.
+fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<UnavailableEntry> {
+    let mut out: Vec<UnavailableEntry> = Vec::new();
+    for u in &facts.unavailable {
+        let entry = match out.iter_mut().position(|e| e.what == u.what && e.why == u.why) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(UnavailableEntry { what: u.what.clone(), why: u.why.clone(), kinds: Vec::new(), rules_skipped: Vec::new() });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        if !entry.kinds.contains(&u.kind) {
+            entry.kinds.push(u.kind.clone());
+        }
+        for o in outcomes.iter().filter(|o| o.status == Status::Skipped) {
+            if o.missing.contains(u) && !entry.rules_skipped.contains(&o.rule) {
+                entry.rules_skipped.push(o.rule.clone());
+            }
+        }
+    }
+    for e in &mut out {
+        e.kinds.sort();
+        e.rules_skipped.sort();
+    }
+    out
+}
