@@ -111,6 +111,24 @@ enum Command {
         #[command(subcommand)]
         action: RulesCmd,
     },
+    /// Mail-log tools.
+    Logs {
+        #[command(subcommand)]
+        action: LogsCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogsCmd {
+    /// Classify every line of a log (FILE, or - for standard input) against the signature catalogue.
+    Classify {
+        #[arg(default_value = "-")]
+        input: PathBuf,
+        #[command(flatten)]
+        kb: Kb,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand)]
@@ -247,6 +265,10 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             print_facts(&b, &k, kind.as_deref(), format)
         }
         Command::Rules { action } => rules(action),
+        Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
+            let k = load_kb(&kb)?;
+            classify(&k, &input, format)
+        }
     }
 }
 
@@ -328,6 +350,47 @@ fn print_facts(b: &Bundle, k: &Knowledge, kind: Option<&str>, format: Format) ->
             }
         }
     }
+    Ok(0)
+}
+
+fn classify(k: &Knowledge, input: &PathBuf, format: Format) -> Result<u8, Fail> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let reader: Box<dyn Read> = if input.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        n += 1;
+        let line = String::from_utf8_lossy(&buf);
+        let c = mailsleuth::facts::logs::classify_line(&k.signatures, &line);
+        match format {
+            Format::Json => {
+                let v = serde_json::json!({
+                    "line": n,
+                    "signature": c.as_ref().map(|(s, _)| s.id.as_str()),
+                    "category": c.as_ref().map(|(s, _)| s.category.as_str()),
+                    "severity": c.as_ref().map(|(s, _)| s.severity.as_str()),
+                    "captures": c.as_ref().map(|(_, caps)| caps.clone()).unwrap_or_default(),
+                });
+                writeln!(out, "{v}")?;
+            }
+            Format::Human => {
+                let label = c.as_ref().map(|(s, _)| format!("{} [{}]", s.id, s.category)).unwrap_or_else(|| "-".into());
+                writeln!(out, "{n}\t{label}")?;
+            }
+        }
+    }
+    out.flush()?;
     Ok(0)
 }
 

@@ -147,6 +147,15 @@ pub fn classify<'k>(sigs: &'k [Signature], line: &LogLine<'_>) -> Option<(&'k Si
     best
 }
 
+/// Classify one raw line (with or without a syslog prefix). Over-long lines and lines with
+/// NUL bytes are not classified.
+pub fn classify_line<'k>(sigs: &'k [Signature], raw: &str) -> Option<(&'k Signature, BTreeMap<String, String>)> {
+    if raw.len() > MAX_LINE || raw.contains('\0') {
+        return None;
+    }
+    classify(sigs, &split_syslog(raw))
+}
+
 #[derive(Default)]
 struct SigAgg {
     count: u64,

@@ -80,7 +80,8 @@ pub struct Signature {
     pub id: String,
     /// Programs whose lines may match, by the last component of the syslog tag:
     /// `"local"` matches `postfix/local` and `postfix-out/local`; `"smtpd"` matches
-    /// `postfix/submission/smtpd`. Empty: any program (and lines with no tag).
+    /// `postfix/submission/smtpd`. Empty: any program. A line without a syslog tag (test
+    /// corpora, `journalctl -o cat`) is tried against every signature: its program is unknown.
     #[serde(default)]
     pub programs: Vec<String>,
     /// A literal every matching message contains: the cheap prefilter before the regex.
@@ -114,7 +115,7 @@ impl Signature {
         if self.programs.is_empty() {
             return true;
         }
-        let Some(p) = program else { return false };
+        let Some(p) = program else { return true };
         let last = p.rsplit('/').next().unwrap_or(p);
         self.programs.iter().any(|want| want == last || want == p)
     }
