@@ -3,7 +3,8 @@
 
 use super::matcher::{self, Binding, Verdict};
 use crate::facts::FactSet;
-use crate::kb::rule::{Condition, Test};
+use crate::facts::Value;
+use crate::kb::rule::{Condition, Operand, Test};
 use crate::kb::LoadedRule;
 
 /// Candidates shown per condition.
@@ -47,18 +48,35 @@ pub fn describe(c: &Condition) -> String {
     }
 }
 
-fn test_text(t: &Test) -> String {
+fn operand_text(o: &Operand) -> String {
+    match o {
+        Operand::Lit(Value::Str(s)) => format!("{s:?}"),
+        Operand::Lit(v) => v.to_string(),
+        Operand::Ref(r) => format!("\"${r}\""),
+    }
+}
+
+/// A test as a rule author wrote it: `Eq("dir")`, `In(["/tmp", "/var/tmp"])`, `LacksBits(0o3)`.
+pub fn test_text(t: &Test) -> String {
+    let list = |v: &[Operand]| v.iter().map(operand_text).collect::<Vec<_>>().join(", ");
     match t {
+        Test::Eq(o) => format!("Eq({})", operand_text(o)),
+        Test::Ne(o) => format!("Ne({})", operand_text(o)),
+        Test::Lt(o) => format!("Lt({})", operand_text(o)),
+        Test::Le(o) => format!("Le({})", operand_text(o)),
+        Test::Gt(o) => format!("Gt({})", operand_text(o)),
+        Test::Ge(o) => format!("Ge({})", operand_text(o)),
+        Test::Contains(o) => format!("Contains({})", operand_text(o)),
+        Test::In(v) => format!("In([{}])", list(v)),
+        Test::NotIn(v) => format!("NotIn([{}])", list(v)),
         Test::HasBits(m) => format!("HasBits(0o{m:o})"),
         Test::LacksBits(m) => format!("LacksBits(0o{m:o})"),
         Test::AnyBits(m) => format!("AnyBits(0o{m:o})"),
         Test::NoBits(m) => format!("NoBits(0o{m:o})"),
         Test::Matches(p) => format!("Matches(/{}/)", p.0.as_str()),
         Test::NotMatches(p) => format!("NotMatches(/{}/)", p.0.as_str()),
-        other => {
-            let s = format!("{other:?}");
-            s.replace("Lit(Str(", "(").replace("Lit(Int(", "(").replace("Ref(\"", "($").replace("))", ")")
-        }
+        Test::Exists => "Exists".into(),
+        Test::Absent => "Absent".into(),
     }
 }
 

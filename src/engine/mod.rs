@@ -91,12 +91,12 @@ pub fn run(k: &Knowledge, mut facts: FactSet) -> Evaluation {
             if let Some(d) = &r.rule.derive {
                 // Downstream rules must not read "no such fact" as "fine".
                 let why = match outcome.status {
-                    Status::Skipped => format!("rule {} was skipped", r.rule.id),
+                    Status::Skipped => "its inputs could not be observed".to_string(),
                     Status::Error => format!("rule {} failed: {}", r.rule.id, outcome.detail),
                     _ => String::new(),
                 };
                 if !why.is_empty() {
-                    facts.unavailable(&d.fact, format!("rule {}", r.rule.id), why);
+                    facts.unavailable(&d.fact, format!("`{}` (concluded by rule {})", d.fact, r.rule.id), why);
                 }
             }
         }
@@ -139,10 +139,10 @@ pub fn evaluate(r: &LoadedRule, facts: &FactSet) -> (Outcome, Vec<Fact>, Vec<Dia
 fn missing_inputs(r: &LoadedRule, facts: &FactSet) -> Vec<Unavailable> {
     let mut reads = Vec::new();
     for c in &r.rule.when {
-        c.reads(false, &mut reads);
+        c.required_reads(&mut reads);
     }
     let mut out: Vec<Unavailable> = Vec::new();
-    for (kind, _) in reads {
+    for kind in reads {
         for u in facts.unavailable_for(&kind) {
             if !out.contains(u) {
                 out.push(u.clone());

@@ -110,6 +110,17 @@ impl Condition {
             Condition::Optional(c) => c.reads(negated, out),
         }
     }
+    /// The kinds whose absence could change whether the rule holds: every kind read, except
+    /// those read only inside `Optional` (they are cited when present, never required).
+    pub fn required_reads(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::Match { fact, .. } => out.push(fact.clone()),
+            Condition::Not(c) => c.required_reads(out),
+            Condition::Any(cs) => cs.iter().for_each(|c| c.required_reads(out)),
+            Condition::Optional(_) => {}
+        }
+    }
+
     /// Number of elementary tests, for ranking by specificity.
     pub fn weight(&self) -> usize {
         match self {

@@ -90,14 +90,20 @@ pub fn render(r: &Report, st: Style) -> String {
             plural(r.rules.passed + r.rules.fired, "rule", "rules")
         );
     } else {
-        let explained = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && !d.explained_by.is_empty()).count();
-        let mut head = plural(roots.len(), "root cause", "root causes");
-        if explained > 0 {
-            head.push_str(&format!(" explaining {}", plural(explained, "symptom", "symptoms")));
-        }
-        if !loose.is_empty() {
-            head.push_str(&format!("; {} without a known cause", plural(loose.len(), "symptom", "symptoms")));
-        }
+        let symptoms = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom).count();
+        let head = if roots.is_empty() {
+            format!("No root cause identified for {} (checked what could be observed)", plural(symptoms, "symptom", "symptoms"))
+        } else {
+            let mut h = plural(roots.len(), "root cause", "root causes");
+            let explained = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && !d.explained_by.is_empty()).count();
+            if explained > 0 {
+                h.push_str(&format!(", explaining {}", plural(explained, "symptom", "symptoms")));
+            }
+            if !loose.is_empty() {
+                h.push_str(&format!("; {} without a known cause", plural(loose.len(), "symptom", "symptoms")));
+            }
+            h
+        };
         let _ = writeln!(s, "{} {head}.", st.red("✗"));
     }
 
@@ -120,6 +126,12 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
         "   {}",
         st.dim(&format!("{} · {:?} · confidence {:.2} · rule {}", kind_word(d.kind), d.severity, d.confidence, d.id).to_lowercase())
     );
+    if d.kind == RuleKind::Symptom {
+        // No root cause explains it: the description carries the admin's next steps.
+        for line in wrap(&d.description, 96) {
+            let _ = writeln!(s, "   {line}");
+        }
+    }
     if !d.evidence.is_empty() {
         let _ = writeln!(s, "   Evidence:");
         for e in &d.evidence {
@@ -151,6 +163,24 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
     if !d.references.is_empty() {
         let _ = writeln!(s, "   See: {}", d.references.join(", "));
     }
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for w in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 fn footer(r: &Report, s: &mut String, st: Style) {

@@ -1,0 +1,237 @@
+//! The real `mailsleuth` binary on sysroot fixtures: exit codes, the JSON contract,
+//! bundles, the rules commands, `--explain`, and hostile input.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailsleuth");
+
+/// A private copy of a scenario's sysroot with /tmp (and /var/tmp 1777) created at run time.
+struct Root(PathBuf);
+
+impl Root {
+    fn new(scenario: &str, tmp_mode: u32, tag: &str) -> Root {
+        let dst = std::env::temp_dir().join(format!("mailsleuth-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dst);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(scenario).join("sysroot");
+        for e in walkdir::WalkDir::new(&src) {
+            let e = e.expect("walk");
+            let to = dst.join(e.path().strip_prefix(&src).expect("prefix"));
+            if e.file_type().is_dir() {
+                std::fs::create_dir_all(&to).expect("mkdir");
+            } else {
+                std::fs::copy(e.path(), &to).expect("copy");
+            }
+        }
+        for (p, mode) in [("tmp", tmp_mode), ("var/tmp", 0o1777)] {
+            let d = dst.join(p);
+            std::fs::create_dir_all(&d).expect("mkdir");
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        Root(dst)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().expect("utf-8 temp path")
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env("NO_COLOR", "1").output().expect("run mailsleuth")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn the_founding_case_is_rank_one_with_evidence_and_fix_and_exit_1() {
+    let root = Root::new("founding-tmp-0700-maildrop", 0o700, "founding");
+    let o = run(&["why", "--root", root.path(), "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let first = out.lines().find(|l| l.starts_with("1. ")).unwrap_or_default();
+    assert!(first.contains("/tmp is 0700") && first.contains("not 1777") && first.contains("maildrop"), "{out}");
+    assert!(out.contains("chmod 1777 /tmp"), "{out}");
+    assert!(out.contains("/var/log/mail.log:30: "), "{out}");
+    assert!(out.contains("all 5 deferred messages are 8.0 KB or more; all 4 delivered ones are 7.5 KB or less"), "{out}");
+}
+
+#[test]
+fn the_json_report_follows_the_contract() {
+    let root = Root::new("founding-tmp-0700-maildrop", 0o700, "json");
+    let o = run(&["why", "--root", root.path(), "--format", "json", "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    let diags = v["diagnoses"].as_array().expect("diagnoses array");
+    assert!(!diags.is_empty());
+    for (i, d) in diags.iter().enumerate() {
+        assert_eq!(d["rank"].as_u64(), Some(i as u64 + 1));
+        for key in ["id", "kind", "title"] {
+            assert!(d[key].is_string(), "{key} in {d}");
+        }
+        let c = d["confidence"].as_f64().expect("confidence");
+        assert!((0.0..=1.0).contains(&c));
+        for e in d["evidence"].as_array().expect("evidence") {
+            assert!(e["text"].is_string() && e["source"].is_string(), "{e}");
+        }
+        assert!(d["fix"].as_array().expect("fix").iter().all(|f| f.is_string()));
+        assert!(d["explains"].as_array().expect("explains").iter().all(|x| x.is_string()));
+    }
+    let top = &diags[0];
+    assert_eq!(top["id"], "permissions.tmp_blocks_maildrop");
+    assert_eq!(top["kind"], "root_cause");
+    assert!(top["fix"].as_array().expect("fix").iter().any(|f| f == "chmod 1777 /tmp"));
+    assert_eq!(top["explains"], serde_json::json!(["delivery.maildrop_tmpfile_failures", "queue.deferred_mail"]));
+    let sources: Vec<&str> = top["evidence"].as_array().expect("evidence").iter().filter_map(|e| e["source"].as_str()).collect();
+    assert!(sources.contains(&"stat /tmp"), "{sources:?}");
+    assert!(sources.iter().any(|s| s.starts_with("/var/log/mail.log:") && s[18..].parse::<u32>().is_ok()), "{sources:?}");
+    assert!(v["unavailable"].is_array());
+}
+
+#[test]
+fn healthy_and_near_miss_hosts() {
+    let healthy = Root::new("healthy-maildrop", 0o1777, "healthy");
+    let o = run(&["why", "--root", healthy.path(), "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("No problem found"));
+
+    let near = Root::new("founding-near-miss-tmp-fixed", 0o1777, "near");
+    let o = run(&["why", "--root", near.path(), "--format", "json", "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(1));
+    let ids: Vec<String> =
+        json(&o)["diagnoses"].as_array().expect("array").iter().map(|d| d["id"].as_str().unwrap_or("").to_string()).collect();
+    assert!(!ids.iter().any(|id| id.starts_with("permissions.")), "{ids:?}");
+    assert_eq!(ids.first().map(String::as_str), Some("delivery.maildrop_tmpfile_failures"));
+}
+
+#[test]
+fn a_machine_without_mail_software_says_so_and_exits_0() {
+    let root = Root::new("no-mail-system", 0o1777, "nomail");
+    let o = run(&["why", "--root", root.path(), "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("No mail system found on this host"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_bundle_diagnosed_elsewhere_gives_the_same_report() {
+    let root = Root::new("founding-tmp-0700-maildrop", 0o700, "bundle");
+    let bundle = root.0.with_extension("bundle.json");
+    let o = run(&["collect", "--root", root.path(), "-o", bundle.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let live = json(&run(&["why", "--root", root.path(), "--format", "json", "--no-system-rules"]));
+    // The sysroot is gone when the bundle is read: nothing is re-read from disk.
+    drop(root);
+    let o = run(&["diagnose", "--bundle", bundle.to_str().expect("utf-8"), "--format", "json", "--no-system-rules"]);
+    let _ = std::fs::remove_file(&bundle);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["diagnoses"], live["diagnoses"]);
+}
+
+#[test]
+fn explain_says_which_condition_failed_and_why() {
+    let near = Root::new("founding-near-miss-tmp-fixed", 0o1777, "explain");
+    let o = run(&["why", "--root", near.path(), "--explain", "permissions.tmp_unwritable", "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("outcome: Passed"), "{out}");
+    assert!(out.contains("✗ did not hold"), "{out}");
+    assert!(out.contains("path In([\"/tmp\", \"/var/tmp\"])"), "{out}");
+    assert!(out.contains("rejects  path_stat {") && out.contains("path: \"/tmp\""), "{out}");
+    assert!(out.contains("mode LacksBits(0o3): mode 1777 has all of 0003"), "{out}");
+    let o = run(&["why", "--root", near.path(), "--explain", "permissions.tmp_unwritabel", "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `permissions.tmp_unwritable`?"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_broken_rule_file_is_reported_with_its_position_and_nothing_runs() {
+    let dir = std::env::temp_dir().join(format!("mailsleuth-cli-badrules-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("mine")).expect("mkdir");
+    std::fs::write(dir.join("mine/broken.ron"), "(\n  id: \"mine.broken\",\n  title: \"t\"\n  kind: Symptom,\n)\n").expect("write");
+    let o = run(&["rules", "list", "--rules", dir.to_str().expect("utf-8"), "--no-system-rules"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("mine/broken.ron:4:3: "), "{err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn rules_commands() {
+    let o = run(&["rules", "lint", "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains(", 0 errors"));
+    let o = run(&["rules", "list", "--format", "json", "--no-system-rules"]);
+    let list = json(&o);
+    let first = &list.as_array().expect("array")[0];
+    for key in ["id", "area", "kind", "title"] {
+        assert!(first[key].is_string(), "{first}");
+    }
+    let o = run(&["rules", "graph", "--no-system-rules"]);
+    assert!(stdout(&o).starts_with("digraph mailsleuth {"));
+    assert!(stdout(&o).contains("label=\"explains\""));
+    let o = run(&["rules", "show", "permissions.tmp_blocks_maildrop", "--no-system-rules"]);
+    assert!(stdout(&o).starts_with("# rules/permissions/tmp_blocks_maildrop.ron"));
+}
+
+#[test]
+fn rules_new_scaffolds_a_rule_that_loads_and_its_two_scenarios() {
+    let dir = std::env::temp_dir().join(format!("mailsleuth-cli-new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let d = dir.to_str().expect("utf-8");
+    let o = run(&["rules", "new", "permissions/spool_not_sticky", "--dir", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for p in [
+        "rules/permissions/spool_not_sticky.ron",
+        "tests/scenarios/permissions-spool-not-sticky/expect.ron",
+        "tests/scenarios/permissions-spool-not-sticky-near-miss/expect.ron",
+    ] {
+        assert!(dir.join(p).is_file(), "{p} missing");
+    }
+    // The skeleton is a valid rule: it loads beside the embedded knowledge base.
+    let o = run(&["rules", "list", "--rules", &format!("{d}/rules"), "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("permissions.spool_not_sticky"));
+    // Never overwrites.
+    let o = run(&["rules", "new", "permissions/spool_not_sticky", "--dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn terminal_escapes_in_a_log_are_neutralised() {
+    let root = Root::new("healthy-maildrop", 0o1777, "escape");
+    let log = root.0.join("evil.log");
+    let line = "Nov 23 10:45:29 mx1 postfix/local[314]: 1675C84: to=<\x1b]0;owned\x07\x1b[2Jalice@mx1.lab.example>, relay=local, delay=0.01, dsn=4.3.0, status=deferred (temporary failure. Command output: /usr/bin/maildrop: Unable to create temporary file. )\n";
+    std::fs::write(&log, line).expect("write");
+    let o = run(&["why", "--root", root.path(), "--log", log.to_str().expect("utf-8"), "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!o.stdout.contains(&0x1b), "raw ESC reached the terminal");
+    assert!(stdout(&o).contains("to=<\\x1b]0;owned\\x07\\x1b[2Jalice@"), "{}", stdout(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["why", "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(run(&["why", "--root", "/nonexistent/mailsleuth"]).status.code(), Some(2));
+    assert_eq!(run(&["diagnose", "--bundle", "/nonexistent/bundle.json"]).status.code(), Some(2));
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("Exit status:"));
+}
