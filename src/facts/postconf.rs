@@ -164,7 +164,16 @@ pub fn plan_from(observations: &[Observation]) -> Plan {
 /// main.cf mentions it).
 pub fn facts(observations: &[Observation], out: &mut FactSet) {
     let Some(cfg) = config_from(observations) else {
-        out.unavailable("postconf", "Postfix configuration", "neither `postconf -n` nor /etc/postfix/main.cf could be read");
+        let tried: Vec<String> = observations
+            .iter()
+            .filter(|o| match &o.source {
+                Source::Command { argv } => argv.first().is_some_and(|a| a == "postconf"),
+                Source::File { path } => path == "/etc/postfix/main.cf",
+                Source::Stat { .. } => false,
+            })
+            .map(|o| format!("{}: {}", o.source.label(), o.problem().unwrap_or_else(|| "unreadable".into())))
+            .collect();
+        out.unavailable("postconf", "Postfix configuration", tried.join("; "));
         return;
     };
     for (name, s) in &cfg.explicit {
