@@ -103,6 +103,11 @@ pub const BASE_KINDS: &[KindSpec] = &[
     },
 ];
 
+/// Every kind produced by a parser: this file's, plus each parser module's own `KINDS`.
+pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
+    BASE_KINDS.iter().chain(super::services::KINDS).chain(super::net::KINDS).chain(super::firewall::KINDS).chain(super::dns::KINDS)
+}
+
 pub fn base_kind(name: &str) -> Option<&'static KindSpec> {
-    BASE_KINDS.iter().find(|k| k.name == name)
+    base_kinds().find(|k| k.name == name)
 }

@@ -8,10 +8,14 @@
 //! the filesystem, run commands or ask DNS. That is what lets an old bundle be re-read by a
 //! newer parser, and lets every parser be tested on captured output.
 
+pub mod dns;
+pub mod firewall;
 pub mod kinds;
 pub mod logs;
+pub mod net;
 pub mod parse;
 pub mod postconf;
+pub mod services;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

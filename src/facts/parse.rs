@@ -17,6 +17,10 @@ pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
     stat_facts(bundle, &users, &groups, &mut out);
     postconf::facts(&bundle.observations, &mut out);
     logs::facts(bundle, k, &mut out);
+    super::services::facts(bundle, &mut out);
+    super::net::facts(bundle, &mut out);
+    super::firewall::facts(bundle, &mut out);
+    super::dns::facts(bundle, &mut out);
     out
 }
 

@@ -208,7 +208,7 @@ impl Knowledge {
     }
 
     pub fn all_kinds(&self) -> Vec<String> {
-        let mut v: Vec<String> = crate::facts::kinds::BASE_KINDS.iter().map(|k| k.name.to_string()).collect();
+        let mut v: Vec<String> = crate::facts::kinds::base_kinds().map(|k| k.name.to_string()).collect();
         v.extend(self.derived.keys().cloned());
         v
     }

@@ -11,8 +11,12 @@
 //! mailsleuth.
 
 pub mod command;
+pub mod dns;
+pub mod firewall;
 pub mod fs;
 pub mod logs;
+pub mod net;
+pub mod services;
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -241,9 +245,14 @@ pub fn collect(opts: &Options) -> Bundle {
         command::collect_postconf(opts, &mut rec);
     }
     let plan = crate::facts::postconf::plan_from(&rec.observations);
+    let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
     fs::collect_software(opts, &mut rec);
     fs::collect_paths(opts, &plan, &mut rec);
     logs::collect_logs(opts, &plan, &mut rec);
+    services::collect(opts, &cfg, &mut rec);
+    net::collect(opts, &cfg, &mut rec);
+    firewall::collect(opts, &cfg, &mut rec);
+    dns::collect(opts, &cfg, &mut rec);
     Bundle {
         format: BUNDLE_FORMAT.to_string(),
         version: BUNDLE_VERSION,
