@@ -345,7 +345,7 @@ fn print_facts(b: &Bundle, k: &Knowledge, kind: Option<&str>, format: Format) ->
                     println!("    … and {} more", f.more_evidence);
                 }
             }
-            for u in &facts.unavailable {
+            for u in facts.unavailable.iter().filter(|u| kind.is_none_or(|want| u.kind == want)) {
                 println!("unavailable {}: {}: {}", u.kind, mailsleuth::text::sanitize(&u.what), mailsleuth::text::sanitize(&u.why));
             }
         }

@@ -105,7 +105,15 @@ pub const BASE_KINDS: &[KindSpec] = &[
 
 /// Every kind produced by a parser: this file's, plus each parser module's own `KINDS`.
 pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
-    BASE_KINDS.iter().chain(super::services::KINDS).chain(super::net::KINDS).chain(super::firewall::KINDS).chain(super::dns::KINDS)
+    BASE_KINDS
+        .iter()
+        .chain(super::mailconf::KINDS)
+        .chain(super::queue::KINDS)
+        .chain(super::host::KINDS)
+        .chain(super::services::KINDS)
+        .chain(super::net::KINDS)
+        .chain(super::firewall::KINDS)
+        .chain(super::dns::KINDS)
 }
 
 pub fn base_kind(name: &str) -> Option<&'static KindSpec> {

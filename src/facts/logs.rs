@@ -7,7 +7,7 @@
 use super::{Evidence, Fact, FactSet};
 use crate::kb::signature::Signature;
 use crate::kb::Knowledge;
-use crate::observe::{fs::CONFIG_FILES, Bundle, Payload, Source};
+use crate::observe::{Bundle, Payload, Source};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Lines longer than this are skipped (a log line of megabytes is not a message).
@@ -311,10 +311,7 @@ pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
     let mut problems = Vec::new();
     let mut read_any = false;
     for o in &bundle.observations {
-        let Source::File { path } = &o.source else { continue };
-        if CONFIG_FILES.contains(&path.as_str()) {
-            continue;
-        }
+        let Source::Log { path } = &o.source else { continue };
         match &o.payload {
             Payload::Text { text, first_line, .. } => {
                 read_any = true;
@@ -324,8 +321,7 @@ pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
                 }
             }
             Payload::Failed { .. } => problems.push(format!("{path}: {}", o.problem().unwrap_or_default())),
-            Payload::Absent => {}
-            Payload::Stat(_) => {}
+            _ => {}
         }
     }
     if !read_any {

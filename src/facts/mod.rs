@@ -10,11 +10,14 @@
 
 pub mod dns;
 pub mod firewall;
+pub mod host;
 pub mod kinds;
 pub mod logs;
+pub mod mailconf;
 pub mod net;
 pub mod parse;
 pub mod postconf;
+pub mod queue;
 pub mod services;
 
 use serde::{Deserialize, Serialize};

@@ -17,6 +17,9 @@ pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
     stat_facts(bundle, &users, &groups, &mut out);
     postconf::facts(&bundle.observations, &mut out);
     logs::facts(bundle, k, &mut out);
+    super::mailconf::facts(bundle, &mut out);
+    super::queue::facts(bundle, &mut out);
+    super::host::facts(bundle, &mut out);
     super::services::facts(bundle, &mut out);
     super::net::facts(bundle, &mut out);
     super::firewall::facts(bundle, &mut out);
@@ -90,7 +93,7 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
                 );
             }
             Payload::Failed { .. } => out.unavailable("path_stat", o.source.label(), o.problem().unwrap_or_default()),
-            Payload::Text { .. } => {}
+            _ => {}
         }
     }
 }

@@ -68,6 +68,8 @@ pub fn parse_main_cf(text: &str) -> Vec<Setting> {
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     pub explicit: BTreeMap<String, Setting>,
+    /// Defaults as the installed Postfix reports them (`postconf -d`), when it ran.
+    pub compiled: BTreeMap<String, String>,
     /// Where the explicit settings came from (`postconf -n`, `/etc/postfix/main.cf`).
     pub origin: String,
     pub observation: Option<u32>,
@@ -75,7 +77,11 @@ pub struct Config {
 
 impl Config {
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.explicit.get(name).map(|s| s.raw.as_str()).or_else(|| defaults().get(name).map(String::as_str))
+        self.explicit
+            .get(name)
+            .map(|s| s.raw.as_str())
+            .or_else(|| self.compiled.get(name).map(String::as_str))
+            .or_else(|| defaults().get(name).map(String::as_str))
     }
     /// The value with `$name` / `${name}` expanded (bounded depth: a loop stays unexpanded).
     pub fn value(&self, name: &str) -> Option<String> {
@@ -132,7 +138,13 @@ pub fn config_from(observations: &[Observation]) -> Option<Config> {
         if let Some(o) = obs {
             if let Payload::Text { text, .. } = &o.payload {
                 let explicit = parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
-                return Some(Config { explicit, origin: origin.to_string(), observation: Some(o.id) });
+                let compiled = observations
+                    .iter()
+                    .find(|o| matches!(&o.source, Source::Command { argv } if argv.len() > 1 && argv[0] == "postconf" && argv[1] == "-d"))
+                    .and_then(|o| o.text())
+                    .map(|t| parse_main_cf(t).into_iter().map(|s| (s.name, s.raw)).collect())
+                    .unwrap_or_default();
+                return Some(Config { explicit, compiled, origin: origin.to_string(), observation: Some(o.id) });
             }
         }
     }
@@ -169,7 +181,7 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
             .filter(|o| match &o.source {
                 Source::Command { argv } => argv.first().is_some_and(|a| a == "postconf"),
                 Source::File { path } => path == "/etc/postfix/main.cf",
-                Source::Stat { .. } => false,
+                _ => false,
             })
             .map(|o| format!("{}: {}", o.source.label(), o.problem().unwrap_or_else(|| "unreadable".into())))
             .collect();
@@ -222,7 +234,7 @@ mod tests {
     #[test]
     fn expansion_uses_explicit_values_then_defaults() {
         let explicit = parse_main_cf(MAIN_CF).into_iter().map(|s| (s.name.clone(), s)).collect();
-        let cfg = Config { explicit, origin: "main.cf".into(), observation: None };
+        let cfg = Config { explicit, origin: "main.cf".into(), ..Config::default() };
         assert_eq!(cfg.value("mydestination").as_deref(), Some("mx1.example.org, localhost.example.org, localhost"));
         assert_eq!(cfg.value("relayhost").as_deref(), Some("[smtp2.example.net]:587"));
         assert_eq!(cfg.value("queue_directory").as_deref(), Some("/var/spool/postfix"));

@@ -12,6 +12,20 @@ const OUTPUT_CAP: usize = 16 << 20;
 
 pub fn collect_postconf(opts: &Options, rec: &mut Recorder) {
     run(opts, rec, &["postconf", "-n"]);
+    // The compiled-in defaults of the parameters mailsleuth reasons about.
+    let names: Vec<&str> = crate::facts::postconf::defaults().keys().map(String::as_str).collect();
+    let mut argv = vec!["postconf", "-d"];
+    argv.extend(names);
+    run(opts, rec, &argv);
+    run(opts, rec, &["postconf", "-M"]);
+}
+
+/// Commands that only exist on a live host: the queue, Dovecot's effective configuration,
+/// the fully qualified host name.
+pub fn collect_live(opts: &Options, rec: &mut Recorder) {
+    run(opts, rec, &["postqueue", "-j"]);
+    run(opts, rec, &["doveconf", "-n"]);
+    run(opts, rec, &["hostname", "-f"]);
 }
 
 /// Run `argv` with the configured timeout and record its standard output.

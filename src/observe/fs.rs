@@ -165,6 +165,110 @@ pub(crate) fn read_tail(path: &std::path::Path, cap: u64) -> io::Result<Payload>
     Ok(Payload::Text { text, first_line, skipped_bytes, lossy, exit: None })
 }
 
+/// Dovecot, Courier/maildrop and secondary Postfix instance configuration files.
+pub fn collect_mail_configs(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
+    for p in crate::facts::mailconf::config_files(opts, cfg) {
+        read_file(opts, rec, &p, CONFIG_CAP);
+    }
+}
+
+/// Every real user's home and mailbox (Maildir with cur/new/tmp, or the mbox in the spool),
+/// bounded by [`crate::facts::host::MAX_USERS`].
+pub fn collect_mailboxes(opts: &Options, plan: &crate::facts::host::MailboxPlan, rec: &mut Recorder) {
+    let passwd = rec
+        .observations
+        .iter()
+        .find(|o| matches!(&o.source, Source::File { path } if path == "/etc/passwd"))
+        .and_then(|o| o.text())
+        .unwrap_or("")
+        .to_string();
+    let users = crate::facts::host::mail_users(&passwd, plan.first_uid, crate::facts::host::MAX_USERS);
+    for ((_, _, _, home), format, path) in plan.mailboxes(&users) {
+        stat(opts, rec, &home);
+        stat(opts, rec, &path);
+        if format == "maildir" {
+            for sub in ["cur", "new", "tmp"] {
+                stat(opts, rec, &format!("{path}/{sub}"));
+            }
+        }
+    }
+}
+
+/// Free space and inodes of the filesystems mail needs; live only (a copied-off tree's
+/// free space says nothing about the host's).
+pub fn collect_statvfs(opts: &Options, paths: &[String], rec: &mut Recorder) {
+    for p in paths {
+        let source = Source::Statvfs { path: p.clone() };
+        if !opts.live() {
+            rec.record(source, || Payload::Failed {
+                failure: Failure::NotRun,
+                message: "--root given: free space of the inspected host is unknown".into(),
+            });
+            continue;
+        }
+        let real = opts.host_path(p);
+        rec.record(source, || match nix::sys::statvfs::statvfs(&real) {
+            Ok(s) => Payload::Statvfs(super::FsData {
+                block_size: s.fragment_size(),
+                blocks: s.blocks(),
+                blocks_available: s.blocks_available(),
+                files: s.files(),
+                files_available: s.files_available(),
+                readonly: s.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY),
+            }),
+            Err(nix::errno::Errno::EACCES) => Payload::Failed { failure: Failure::PermissionDenied, message: "permission denied".into() },
+            Err(nix::errno::Errno::ENOENT) => Payload::Absent,
+            Err(e) => Payload::Failed { failure: Failure::Io, message: e.to_string() },
+        });
+    }
+    let mounts = Source::File { path: "/proc/self/mounts".into() };
+    if opts.live() {
+        rec.record(mounts, || match read_tail(std::path::Path::new("/proc/self/mounts"), CONFIG_CAP) {
+            Ok(p) => p,
+            Err(e) => io_failure(&e),
+        });
+    } else {
+        rec.record(mounts, || Payload::Failed {
+            failure: Failure::NotRun,
+            message: "--root given: mounts of the inspected host are unknown".into(),
+        });
+    }
+}
+
+/// Largest number of queue files listed per queue directory.
+pub const MAX_LISTING: usize = 200_000;
+
+/// List the queue directories (the fallback when `postqueue -j` cannot run).
+pub fn collect_queue_listing(opts: &Options, queue_directory: &str, rec: &mut Recorder) {
+    for q in crate::facts::queue::QUEUES {
+        let path = format!("{}/{q}", queue_directory.trim_end_matches('/'));
+        let real = opts.host_path(&path);
+        rec.record(Source::Listing { path }, || list_dir(&real));
+    }
+}
+
+fn list_dir(real: &std::path::Path) -> Payload {
+    if let Err(e) = std::fs::read_dir(real) {
+        return io_failure(&e);
+    }
+    let mut entries = Vec::new();
+    let mut truncated = 0;
+    // Queue files sit up to two hash levels deep (hash_queue_depth); never follow symlinks.
+    for e in walkdir::WalkDir::new(real).max_depth(3).follow_links(false).into_iter().flatten() {
+        if !e.file_type().is_file() {
+            continue;
+        }
+        if entries.len() >= MAX_LISTING {
+            truncated += 1;
+            continue;
+        }
+        let Ok(md) = e.metadata() else { continue };
+        let rel = e.path().strip_prefix(real).map(|p| p.display().to_string()).unwrap_or_default();
+        entries.push(super::ListEntry { path: rel, size: md.size(), mtime: md.mtime(), mode: md.mode(), uid: md.uid() });
+    }
+    Payload::Listing { entries, truncated }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,20 +26,12 @@ pub fn discover(opts: &Options, plan: &Plan) -> Vec<String> {
 pub fn collect_logs(opts: &Options, plan: &Plan, rec: &mut Recorder) {
     let explicit = !opts.logs.is_empty();
     for path in discover(opts, plan) {
-        if explicit {
-            // Given on the command line: read exactly that file.
-            let cap = opts.log_cap_bytes;
-            rec.record(Source::File { path: path.clone() }, || match fs::read_tail(std::path::Path::new(&path), cap) {
-                Ok(p) => p,
-                Err(e) => fs::io_failure(&e),
-            });
-        } else {
-            fs::read_file(opts, rec, &path, opts.log_cap_bytes);
-        }
+        // Given on the command line: read exactly that file; discovered: under the root.
+        let real = if explicit { std::path::PathBuf::from(&path) } else { opts.host_path(&path) };
+        let cap = opts.log_cap_bytes;
+        rec.record(Source::Log { path }, || match fs::read_tail(&real, cap) {
+            Ok(p) => p,
+            Err(e) => fs::io_failure(&e),
+        });
     }
-}
-
-/// Whether an observation's path is one of the logs (as opposed to a config file).
-pub fn is_log_path(path: &str, plan: &Plan, explicit: &[String]) -> bool {
-    explicit.iter().any(|p| p == path) || DEFAULT_LOGS.contains(&path) || plan.maillog_file.as_deref() == Some(path)
 }

@@ -32,6 +32,20 @@ pub enum Source {
     File { path: String },
     /// A command's standard output.
     Command { argv: Vec<String> },
+    /// `statvfs(2)` of the filesystem holding a path.
+    Statvfs { path: String },
+    /// A bounded listing of the files below a directory (the Postfix queue without postqueue).
+    Listing { path: String },
+    /// A DNS query (live hosts only): `qtype` is `A`, `AAAA`, `MX` or `PTR`; `name` is the
+    /// name asked for (for PTR, the address as written, e.g. `192.0.2.7`).
+    Dns { qtype: String, name: String },
+    /// State of the *running* host read directly, without a command: `/proc` files and
+    /// snapshots built from them (the process table, socket owners), system calls such as
+    /// getifaddrs(3), a probe of a local socket. `what` names it as the report shows it:
+    /// `/proc/net/tcp`, `/proc/<pid>/{status,cmdline} (processes)`, `smtp banner 127.0.0.1:25`.
+    Proc { what: String },
+    /// A mail log's contents (its tail, up to a cap).
+    Log { path: String },
 }
 
 impl Source {
@@ -41,6 +55,11 @@ impl Source {
             Source::Stat { path } => format!("stat {path}"),
             Source::File { path } => path.clone(),
             Source::Command { argv } => argv.join(" "),
+            Source::Statvfs { path } => format!("statvfs {path}"),
+            Source::Listing { path } => format!("find {path}"),
+            Source::Dns { qtype, name } => format!("dns {qtype} {name}"),
+            Source::Proc { what } => what.clone(),
+            Source::Log { path } => path.clone(),
         }
     }
 }
@@ -75,10 +94,40 @@ pub enum Failure {
     Io,
 }
 
+/// Raw `statvfs` data: free space and inodes as an unprivileged user sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsData {
+    pub block_size: u64,
+    pub blocks: u64,
+    /// Blocks available to unprivileged users (`f_bavail`).
+    pub blocks_available: u64,
+    pub files: u64,
+    pub files_available: u64,
+    pub readonly: bool,
+}
+
+/// One entry of a [`Source::Listing`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    /// Path relative to the listed directory.
+    pub path: String,
+    pub size: u64,
+    pub mtime: i64,
+    pub mode: u32,
+    pub uid: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Payload {
     Stat(StatData),
+    Statvfs(FsData),
+    Listing {
+        entries: Vec<ListEntry>,
+        /// Entries not listed because the bound was reached.
+        #[serde(default)]
+        truncated: u64,
+    },
     Text {
         text: String,
         /// Line number (1-based) of the first line kept: a large log is kept from its tail.
@@ -246,8 +295,42 @@ pub fn collect(opts: &Options) -> Bundle {
     }
     let plan = crate::facts::postconf::plan_from(&rec.observations);
     let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
+    fs::collect_mail_configs(opts, &cfg, &mut rec);
+    if opts.live() {
+        command::collect_live(opts, &mut rec);
+    }
     fs::collect_software(opts, &mut rec);
     fs::collect_paths(opts, &plan, &mut rec);
+    let postqueue_ok = rec.observations.iter().any(|o| {
+        matches!(&o.source, Source::Command { argv } if argv.first().map(String::as_str) == Some("postqueue")) && o.text().is_some()
+    });
+    if !postqueue_ok {
+        fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
+    }
+    let dovecot: Vec<(String, String, String)> = {
+        let partial = Bundle {
+            format: String::new(),
+            version: 0,
+            mailsleuth: String::new(),
+            host: String::new(),
+            root: String::new(),
+            live: opts.live(),
+            created_at: 0,
+            observations: rec.observations.clone(),
+        };
+        crate::facts::host::dovecot_settings(&partial)
+    };
+    let mailboxes = crate::facts::host::MailboxPlan::new(&cfg, &dovecot);
+    fs::collect_mailboxes(opts, &mailboxes, &mut rec);
+    let mut fs_paths = vec![
+        plan.queue_directory.clone(),
+        "/tmp".to_string(),
+        "/var/tmp".to_string(),
+        plan.mail_spool_directory.clone(),
+        "/home".to_string(),
+    ];
+    fs_paths.dedup();
+    fs::collect_statvfs(opts, &fs_paths, &mut rec);
     logs::collect_logs(opts, &plan, &mut rec);
     services::collect(opts, &cfg, &mut rec);
     net::collect(opts, &cfg, &mut rec);

@@ -91,18 +91,24 @@ impl Report {
     }
 }
 
-/// Group unavailability records by (what, why), with the kinds and skipped rules they affect.
+/// Group unavailability records by reason, with what was not seen, the kinds and the
+/// skipped rules they affect ("statvfs /tmp, statvfs /var/tmp: not run: --root given").
 fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<UnavailableEntry> {
     let mut out: Vec<UnavailableEntry> = Vec::new();
+    let mut whats: Vec<Vec<String>> = Vec::new();
     for u in &facts.unavailable {
-        let entry = match out.iter_mut().position(|e| e.what == u.what && e.why == u.why) {
-            Some(i) => &mut out[i],
+        let i = match out.iter().position(|e| e.why == u.why) {
+            Some(i) => i,
             None => {
-                out.push(UnavailableEntry { what: u.what.clone(), why: u.why.clone(), kinds: Vec::new(), rules_skipped: Vec::new() });
-                let last = out.len() - 1;
-                &mut out[last]
+                out.push(UnavailableEntry { what: String::new(), why: u.why.clone(), kinds: Vec::new(), rules_skipped: Vec::new() });
+                whats.push(Vec::new());
+                out.len() - 1
             }
         };
+        if !whats[i].contains(&u.what) {
+            whats[i].push(u.what.clone());
+        }
+        let entry = &mut out[i];
         if !entry.kinds.contains(&u.kind) {
             entry.kinds.push(u.kind.clone());
         }
@@ -112,7 +118,8 @@ fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<Unavailable
             }
         }
     }
-    for e in &mut out {
+    for (e, w) in out.iter_mut().zip(whats) {
+        e.what = w.join(", ");
         e.kinds.sort();
         e.rules_skipped.sort();
     }

@@ -1,0 +1,263 @@
+//! The host itself: identity (hostname, FQDN, /etc/mailname), filesystems (free space and
+//! inodes, read-only mounts) and where each user's mailbox is (Maildir or mbox).
+
+use super::kinds::KindSpec;
+use super::postconf::Config;
+use super::{Fact, FactSet};
+use crate::observe::{Bundle, Payload, Source};
+
+pub const KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "host_identity",
+        producer: "parser: /etc/hostname, `hostname -f`, /etc/mailname",
+        doc: "the names the host goes by",
+        fields: &[
+            ("hostname", "string", "short or full host name"),
+            ("fqdn", "string", "fully qualified name (`hostname -f`, live only)"),
+            ("mailname", "string", "/etc/mailname (Debian), when present"),
+        ],
+    },
+    KindSpec {
+        name: "fs_usage",
+        producer: "parser: statvfs (live only)",
+        doc: "free space and inodes of the filesystem holding a mail path",
+        fields: &[
+            ("path", "string", "the mail path (queue_directory, /tmp, mail spool, a home)"),
+            ("total_bytes", "integer", "size"),
+            ("free_bytes", "integer", "bytes available to unprivileged users"),
+            ("free_pct", "integer", "free bytes, percent"),
+            ("total_inodes", "integer", "inodes"),
+            ("free_inodes", "integer", "inodes available"),
+            ("free_inodes_pct", "integer", "free inodes, percent"),
+            ("readonly", "bool", "mounted read-only"),
+        ],
+    },
+    KindSpec {
+        name: "mount",
+        producer: "parser: /proc/self/mounts (live only)",
+        doc: "a mounted filesystem",
+        fields: &[
+            ("mountpoint", "string", "where"),
+            ("fstype", "string", "type"),
+            ("device", "string", "source device"),
+            ("readonly", "bool", "has the ro option"),
+        ],
+    },
+    KindSpec {
+        name: "mailbox",
+        producer: "combiner: passwd, home_mailbox / mail_location / mail_spool_directory",
+        doc: "where a real user's mail is delivered (its directories are path_stat facts)",
+        fields: &[
+            ("user", "string", "user name"),
+            ("uid", "integer", "user id"),
+            ("gid", "integer", "primary group id"),
+            ("home", "string", "home directory"),
+            ("format", "string", "maildir or mbox"),
+            ("path", "string", "the Maildir directory or mbox file"),
+        ],
+    },
+];
+
+/// A real user from passwd: (name, uid, gid, home).
+pub type User = (String, u32, u32, String);
+
+/// Users who receive mail: uid ≥ `first_uid`, not nobody, with a real home. Bounded.
+pub fn mail_users(passwd: &str, first_uid: u32, limit: usize) -> Vec<User> {
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 7 {
+                return None;
+            }
+            let uid: u32 = f[2].parse().ok()?;
+            let gid: u32 = f[3].parse().ok()?;
+            let home = f[5];
+            (uid >= first_uid && uid != 65534 && home.starts_with('/') && home != "/" && home != "/nonexistent")
+                .then(|| (f[0].to_string(), uid, gid, home.to_string()))
+        })
+        .take(limit)
+        .collect()
+}
+
+/// The Maildir of a user, from Postfix `home_mailbox` (`Maildir/`) or Dovecot `mail_location`
+/// (`maildir:~/Maildir`); `None` means mbox in the spool.
+pub fn maildir_of(home: &str, user: &str, home_mailbox: &str, mail_location: &str) -> Option<String> {
+    if home_mailbox.ends_with('/') {
+        return Some(format!("{}/{}", home.trim_end_matches('/'), home_mailbox.trim_end_matches('/')));
+    }
+    let loc = mail_location.strip_prefix("maildir:")?;
+    let loc = loc.split(':').next().unwrap_or(loc);
+    let p = loc.replace("%u", user).replace("%n", user);
+    Some(match p.strip_prefix("~/") {
+        Some(rest) => format!("{}/{}", home.trim_end_matches('/'), rest.trim_end_matches('/')),
+        None => p.trim_end_matches('/').to_string(),
+    })
+}
+
+/// The inputs a mailbox plan needs, from the configuration.
+pub struct MailboxPlan {
+    pub first_uid: u32,
+    pub home_mailbox: String,
+    pub mail_location: String,
+    pub spool: String,
+}
+
+impl MailboxPlan {
+    pub fn new(cfg: &Config, dovecot: &[(String, String, String)]) -> MailboxPlan {
+        let dv = |k: &str| dovecot.iter().rev().find(|(s, n, _)| s.is_empty() && n == k).map(|(_, _, v)| v.clone());
+        MailboxPlan {
+            first_uid: dv("first_valid_uid").and_then(|v| v.parse().ok()).unwrap_or(1000),
+            home_mailbox: cfg.value("home_mailbox").unwrap_or_default(),
+            mail_location: dv("mail_location").unwrap_or_default(),
+            spool: cfg.value("mail_spool_directory").filter(|v| !v.is_empty()).unwrap_or_else(|| "/var/mail".into()),
+        }
+    }
+    /// (user, format, path) for every mail user.
+    pub fn mailboxes(&self, users: &[User]) -> Vec<(User, &'static str, String)> {
+        users
+            .iter()
+            .map(|u| match maildir_of(&u.3, &u.0, &self.home_mailbox, &self.mail_location) {
+                Some(md) => (u.clone(), "maildir", md),
+                None => (u.clone(), "mbox", format!("{}/{}", self.spool.trim_end_matches('/'), u.0)),
+            })
+            .collect()
+    }
+}
+
+pub fn dovecot_settings(bundle: &Bundle) -> Vec<(String, String, String)> {
+    let mut v = Vec::new();
+    if let Some(t) = bundle.command("doveconf").find_map(|o| o.text()) {
+        v.extend(super::mailconf::parse_dovecot(t));
+    } else {
+        for o in bundle.observations.iter().filter(|o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/"))) {
+            v.extend(super::mailconf::parse_dovecot(o.text().unwrap_or("")));
+        }
+    }
+    v
+}
+
+pub fn facts(bundle: &Bundle, out: &mut FactSet) {
+    identity(bundle, out);
+    for o in &bundle.observations {
+        let Source::Statvfs { path } = &o.source else { continue };
+        match &o.payload {
+            Payload::Statvfs(d) => {
+                let total = d.blocks.saturating_mul(d.block_size);
+                let free = d.blocks_available.saturating_mul(d.block_size);
+                let pct = |a: u64, b: u64| a.saturating_mul(100).checked_div(b).map_or(100, |p| p as i64);
+                out.push(
+                    Fact::new("fs_usage")
+                        .with("path", path.as_str())
+                        .with("total_bytes", total)
+                        .with("free_bytes", free)
+                        .with("free_pct", pct(free, total))
+                        .with("total_inodes", d.files)
+                        .with("free_inodes", d.files_available)
+                        .with("free_inodes_pct", pct(d.files_available, d.files))
+                        .with("readonly", d.readonly)
+                        .evidence(
+                            o.source.label(),
+                            format!(
+                                "{path}: {} free of {} ({}%), {} of {} inodes free{}",
+                                crate::text::human_bytes(free as i64),
+                                crate::text::human_bytes(total as i64),
+                                pct(free, total),
+                                d.files_available,
+                                d.files,
+                                if d.readonly { ", read-only" } else { "" }
+                            ),
+                        )
+                        .from_observation(o.id),
+                );
+            }
+            _ => out.unavailable("fs_usage", o.source.label(), o.problem().unwrap_or_default()),
+        }
+    }
+    if let Some(o) = bundle.file("/proc/self/mounts") {
+        match o.text() {
+            Some(t) => {
+                for (i, l) in t.lines().enumerate() {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    if f.len() < 4 {
+                        continue;
+                    }
+                    let ro = f[3].split(',').any(|x| x == "ro");
+                    out.push(
+                        Fact::new("mount")
+                            .with("device", f[0])
+                            .with("mountpoint", f[1].replace("\\040", " "))
+                            .with("fstype", f[2])
+                            .with("readonly", ro)
+                            .evidence(format!("/proc/self/mounts:{}", i + 1), l.to_string())
+                            .from_observation(o.id),
+                    );
+                }
+            }
+            None => out.unavailable("mount", "/proc/self/mounts", o.problem().unwrap_or_default()),
+        }
+    }
+    mailbox_facts(bundle, out);
+}
+
+fn identity(bundle: &Bundle, out: &mut FactSet) {
+    let first_line = |p: &str| {
+        bundle.file(p).and_then(|o| o.text()).and_then(|t| t.lines().next()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    };
+    let hostname = first_line("/etc/hostname").unwrap_or_else(|| bundle.host.clone());
+    let mut f = Fact::new("host_identity").with("hostname", hostname.as_str()).evidence("/etc/hostname", hostname.clone());
+    if let Some(fq) =
+        bundle.command("hostname").find_map(|o| o.text()).and_then(|t| t.lines().next()).map(str::trim).filter(|s| !s.is_empty())
+    {
+        f.set("fqdn", fq);
+        f = f.evidence("hostname -f", fq.to_string());
+    }
+    if let Some(m) = first_line("/etc/mailname") {
+        f.set("mailname", m.as_str());
+        f = f.evidence("/etc/mailname", m);
+    }
+    out.push(f);
+}
+
+fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
+    let cfg = super::postconf::config_from(&bundle.observations).unwrap_or_default();
+    let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle));
+    let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
+    for ((user, uid, gid, home), format, path) in plan.mailboxes(&mail_users(passwd, plan.first_uid, MAX_USERS)) {
+        out.push(
+            Fact::new("mailbox")
+                .with("user", user.as_str())
+                .with("uid", uid)
+                .with("gid", gid)
+                .with("home", home.as_str())
+                .with("format", format)
+                .with("path", path.as_str())
+                .evidence("/etc/passwd", format!("{user} (uid {uid}) receives mail in {path} ({format})")),
+        );
+    }
+}
+
+/// At most this many users' mailboxes are inspected.
+pub const MAX_USERS: usize = 2000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maildir_locations() {
+        assert_eq!(maildir_of("/home/alice", "alice", "Maildir/", ""), Some("/home/alice/Maildir".into()));
+        assert_eq!(maildir_of("/home/alice", "alice", "", "maildir:~/Maildir"), Some("/home/alice/Maildir".into()));
+        assert_eq!(maildir_of("/home/alice", "alice", "", "maildir:/var/vmail/%u:LAYOUT=fs"), Some("/var/vmail/alice".into()));
+        assert_eq!(maildir_of("/home/alice", "alice", "", "mbox:~/mail:INBOX=/var/mail/%u"), None);
+        assert_eq!(maildir_of("/home/alice", "alice", "", ""), None);
+    }
+
+    #[test]
+    fn only_real_users_receive_mail() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/bash\nbroken line\nbob:x:1001:1001::/home/bob:/bin/sh\n";
+        let u = mail_users(passwd, 1000, 10);
+        assert_eq!(u.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(), ["alice", "bob"]);
+        assert_eq!(mail_users(passwd, 1000, 1).len(), 1);
+    }
+}
