@@ -44,6 +44,21 @@ pub const KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        name: "maildir_contents",
+        producer: "parser: bounded listing of each user's Maildir",
+        doc: "what a user's Maildir holds, and whether anything in it is not the user's",
+        fields: &[
+            ("user", "string", "user name"),
+            ("path", "string", "the Maildir"),
+            ("messages", "integer", "message files in cur/ and new/ (all folders)"),
+            ("folders", "integer", "Maildir++ folders (.Name directories)"),
+            ("foreign", "integer", "files or directories not owned by the user"),
+            ("foreign_sample", "string", "one of them, with its owner uid"),
+            ("unreadable", "integer", "entries the owner cannot read or (directories) enter"),
+            ("truncated", "integer", "entries not listed (bound reached)"),
+        ],
+    },
+    KindSpec {
         name: "mailbox",
         producer: "combiner: passwd, home_mailbox / mail_location / mail_spool_directory",
         doc: "where a real user's mail is delivered (its directories are path_stat facts)",
@@ -219,11 +234,61 @@ fn identity(bundle: &Bundle, out: &mut FactSet) {
     out.push(f);
 }
 
+fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::observe::Observation, out: &mut FactSet) {
+    let Payload::Listing { entries, truncated } = &o.payload else {
+        if let Some(p) = o.problem().filter(|_| !matches!(o.payload, Payload::Absent)) {
+            out.unavailable("maildir_contents", o.source.label(), p);
+        }
+        return;
+    };
+    let is_dir = |m: u32| m & 0o170000 == 0o040000;
+    let in_mail_dir = |p: &str| {
+        let mut parts = p.rsplit('/');
+        let _file = parts.next();
+        matches!(parts.next(), Some("cur" | "new"))
+    };
+    let messages = entries.iter().filter(|e| !is_dir(e.mode) && in_mail_dir(&e.path)).count();
+    let folders = entries.iter().filter(|e| is_dir(e.mode) && e.path.starts_with('.') && !e.path.contains('/')).count();
+    let foreign: Vec<_> = entries.iter().filter(|e| e.uid != uid).collect();
+    let unreadable = entries.iter().filter(|e| e.uid == uid && (e.mode & 0o400 == 0 || (is_dir(e.mode) && e.mode & 0o100 == 0))).count();
+    let mut f = Fact::new("maildir_contents")
+        .with("user", user)
+        .with("path", path)
+        .with("messages", messages as u64)
+        .with("folders", folders as u64)
+        .with("foreign", foreign.len() as u64)
+        .with("unreadable", unreadable as u64)
+        .with("truncated", *truncated)
+        .evidence(
+            o.source.label(),
+            format!("{path}: {messages} messages, {folders} folders, {} entries not owned by {user}", foreign.len()),
+        )
+        .from_observation(o.id);
+    if let Some(e) = foreign.first() {
+        let sample = format!("{path}/{} (uid {})", e.path, e.uid);
+        f.set("foreign_sample", sample.as_str());
+        f = f.evidence(
+            o.source.label(),
+            format!(
+                "{} {:04o} uid {} {path}/{}",
+                crate::text::mode_string(if is_dir(e.mode) { "dir" } else { "file" }, e.mode & 0o7777),
+                e.mode & 0o7777,
+                e.uid,
+                e.path
+            ),
+        );
+    }
+    out.push(f);
+}
+
 fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
     let cfg = super::postconf::config_from(&bundle.observations).unwrap_or_default();
     let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle));
     let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
     for ((user, uid, gid, home), format, path) in plan.mailboxes(&mail_users(passwd, plan.first_uid, MAX_USERS)) {
+        if let Some(o) = bundle.observations.iter().find(|o| matches!(&o.source, Source::Listing { path: p } if *p == path)) {
+            maildir_contents(&user, uid, &path, o, out);
+        }
         out.push(
             Fact::new("mailbox")
                 .with("user", user.as_str())
@@ -259,5 +324,42 @@ mod tests {
         let u = mail_users(passwd, 1000, 10);
         assert_eq!(u.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(), ["alice", "bob"]);
         assert_eq!(mail_users(passwd, 1000, 1).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod maildir_tests {
+    use super::*;
+    use crate::observe::{ListEntry, Observation};
+
+    fn entry(path: &str, dir: bool, mode: u32, uid: u32) -> ListEntry {
+        ListEntry { path: path.into(), size: 100, mtime: 0, mode: if dir { 0o040000 } else { 0o100000 } | mode, uid }
+    }
+
+    #[test]
+    fn a_message_owned_by_root_in_alices_maildir_is_found() {
+        let entries = vec![
+            entry("cur", true, 0o700, 1000),
+            entry("new", true, 0o700, 1000),
+            entry("tmp", true, 0o700, 1000),
+            entry("cur/1700000000.M1P2.mx1:2,S", false, 0o600, 1000),
+            entry("new/1700000001.M2P3.mx1", false, 0o600, 0),
+            entry(".Sent", true, 0o700, 1000),
+            entry(".Sent/cur", true, 0o000, 1000),
+            entry(".Sent/cur/1700000002.M3P4.mx1:2,S", false, 0o600, 1000),
+        ];
+        let o = Observation {
+            id: 7,
+            source: Source::Listing { path: "/home/alice/Maildir".into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::Listing { entries, truncated: 0 },
+        };
+        let mut out = FactSet::new();
+        maildir_contents("alice", 1000, "/home/alice/Maildir", &o, &mut out);
+        let f = out.of_kind("maildir_contents").next().expect("fact");
+        let n = |k: &str| f.get(k).and_then(|v| v.as_i64());
+        assert_eq!((n("messages"), n("folders"), n("foreign"), n("unreadable")), (Some(3), Some(1), Some(1), Some(1)));
+        assert_eq!(f.get("foreign_sample").and_then(|v| v.as_str()), Some("/home/alice/Maildir/new/1700000001.M2P3.mx1 (uid 0)"));
     }
 }

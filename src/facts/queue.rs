@@ -237,6 +237,9 @@ fn from_listings(bundle: &Bundle) -> Option<(Vec<QueuedMessage>, Vec<String>)> {
     for o in &bundle.observations {
         let Source::Listing { path } = &o.source else { continue };
         let queue = path.rsplit('/').next().unwrap_or("").to_string();
+        if !QUEUES.contains(&queue.as_str()) {
+            continue;
+        }
         match &o.payload {
             Payload::Listing { entries, .. } => {
                 seen = true;
@@ -276,6 +279,9 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
             let mut by_problem: Vec<(String, Vec<String>, String)> = Vec::new();
             for o in bundle.observations.iter() {
                 let Source::Listing { path } = &o.source else { continue };
+                if !QUEUES.iter().any(|q| path.ends_with(&format!("/{q}"))) {
+                    continue;
+                }
                 let Some(p) = o.problem() else { continue };
                 let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
                 match by_problem.iter_mut().find(|(pp, _, d)| *pp == p && d == dir) {

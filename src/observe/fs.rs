@@ -190,6 +190,9 @@ pub fn collect_mailboxes(opts: &Options, plan: &crate::facts::host::MailboxPlan,
             for sub in ["cur", "new", "tmp"] {
                 stat(opts, rec, &format!("{path}/{sub}"));
             }
+            // Messages and folders, to find files the user cannot read or rename.
+            let real = opts.host_path(&path);
+            rec.record(Source::Listing { path: path.clone() }, || list_tree(&real, MAILDIR_DEPTH, MAX_MAILDIR_LISTING));
         }
     }
 }
@@ -247,18 +250,26 @@ pub fn collect_queue_listing(opts: &Options, queue_directory: &str, rec: &mut Re
     }
 }
 
+/// Maildir++ folders sit one level down (`.Sent/cur/...`): depth 3 reaches their messages.
+pub const MAILDIR_DEPTH: usize = 3;
+/// Largest number of entries listed per Maildir.
+pub const MAX_MAILDIR_LISTING: usize = 50_000;
+
 fn list_dir(real: &std::path::Path) -> Payload {
+    // Queue files sit up to two hash levels deep (hash_queue_depth).
+    list_tree(real, 3, MAX_LISTING)
+}
+
+/// Files and directories below `real` (not `real` itself), bounded in depth and count;
+/// symlinks are listed, never followed.
+fn list_tree(real: &std::path::Path, depth: usize, max: usize) -> Payload {
     if let Err(e) = std::fs::read_dir(real) {
         return io_failure(&e);
     }
     let mut entries = Vec::new();
     let mut truncated = 0;
-    // Queue files sit up to two hash levels deep (hash_queue_depth); never follow symlinks.
-    for e in walkdir::WalkDir::new(real).max_depth(3).follow_links(false).into_iter().flatten() {
-        if !e.file_type().is_file() {
-            continue;
-        }
-        if entries.len() >= MAX_LISTING {
+    for e in walkdir::WalkDir::new(real).min_depth(1).max_depth(depth).follow_links(false).into_iter().flatten() {
+        if entries.len() >= max {
             truncated += 1;
             continue;
         }
