@@ -53,6 +53,16 @@ fn operand_text(o: &Operand) -> String {
         Operand::Lit(Value::Str(s)) => format!("{s:?}"),
         Operand::Lit(v) => v.to_string(),
         Operand::Ref(r) => format!("\"${r}\""),
+        Operand::Template(pieces) => {
+            let t: String = pieces
+                .iter()
+                .map(|p| match p {
+                    crate::kb::template::Piece::Text(t) => t.clone(),
+                    crate::kb::template::Piece::Ref { path, .. } => format!("{{{path}}}"),
+                })
+                .collect();
+            format!("{t:?}")
+        }
     }
 }
 

@@ -59,6 +59,7 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("name", "string", "parameter name, e.g. relayhost"),
             ("value", "string", "value with $name expansion done"),
             ("is_default", "bool", "true when not set explicitly"),
+            ("number", "integer", "the value as an integer, when it is one (sizes, limits)"),
         ],
     },
     KindSpec {

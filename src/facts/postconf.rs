@@ -196,6 +196,9 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
             .with("value", value.as_str())
             .with("is_default", false)
             .evidence(source, format!("{name} = {}", s.raw));
+        if let Ok(n) = value.trim().parse::<i64>() {
+            f.set("number", n);
+        }
         if let Some(id) = cfg.observation {
             f = f.from_observation(id);
         }
@@ -206,13 +209,15 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
             continue;
         }
         let value = cfg.value(name).unwrap_or_default();
-        out.push(
-            Fact::new("postconf")
-                .with("name", name.as_str())
-                .with("value", value.as_str())
-                .with("is_default", true)
-                .evidence("postconf -d", format!("{name} = {value} (default; not set in {})", cfg.origin)),
-        );
+        let mut f = Fact::new("postconf")
+            .with("name", name.as_str())
+            .with("value", value.as_str())
+            .with("is_default", true)
+            .evidence("postconf -d", format!("{name} = {value} (default; not set in {})", cfg.origin));
+        if let Ok(n) = value.trim().parse::<i64>() {
+            f.set("number", n);
+        }
+        out.push(f);
     }
 }
 

@@ -279,8 +279,16 @@ impl RuleLint<'_> {
     }
 
     fn operand_bound(&mut self, op: &Operand, scope: &Scope) {
-        if let Operand::Ref(name) = op {
-            self.reference(name, scope, "reference");
+        match op {
+            Operand::Ref(name) => self.reference(name, scope, "reference"),
+            Operand::Template(pieces) => {
+                for p in pieces {
+                    if let Piece::Ref { path, .. } = p {
+                        self.reference(path, scope, "template operand");
+                    }
+                }
+            }
+            Operand::Lit(_) => {}
         }
     }
 

@@ -174,11 +174,13 @@ impl Test {
     }
 }
 
-/// A literal value or a reference to a variable (`$user`) or a bound fact's field (`$tmp.path`).
+/// A literal value, a reference to a variable (`$user`) or a bound fact's field
+/// (`$tmp.path`), or a string template built from them (`"{mb.path}/cur"`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
     Lit(Value),
     Ref(String),
+    Template(Vec<super::template::Piece>),
 }
 
 impl<'de> Deserialize<'de> for Operand {
@@ -213,6 +215,14 @@ impl<'de> Visitor<'de> for OperandVisitor {
         match v.strip_prefix('$') {
             Some(name) if is_ref(name) => Ok(Operand::Ref(name.to_string())),
             Some(_) => Err(E::custom(format!("invalid variable reference {v:?}: use $name or $alias.field (letters, digits, _)"))),
+            None if v.contains('{') || v.contains('}') => {
+                let pieces = super::template::parse(v).map_err(E::custom)?;
+                if pieces.iter().any(|p| matches!(p, super::template::Piece::Ref { .. })) {
+                    Ok(Operand::Template(pieces))
+                } else {
+                    Ok(Operand::Lit(Value::Str(pieces.iter().map(|p| if let super::template::Piece::Text(t) = p { t.as_str() } else { "" }).collect())))
+                }
+            }
             None => Ok(Operand::Lit(Value::Str(v.to_string()))),
         }
     }
@@ -221,7 +231,7 @@ impl<'de> Visitor<'de> for OperandVisitor {
         while let Some(o) = seq.next_element::<Operand>()? {
             match o {
                 Operand::Lit(v) => out.push(v),
-                Operand::Ref(r) => return Err(de::Error::custom(format!("a list literal cannot hold the reference ${r}"))),
+                _ => return Err(de::Error::custom("a list value cannot hold references or templates")),
             }
         }
         Ok(Operand::Lit(Value::List(out)))
