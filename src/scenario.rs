@@ -36,6 +36,8 @@ pub struct Expect {
     pub paths: BTreeMap<String, PathSetup>,
 }
 
+/// A directory (default) or file to create in the sysroot copy, with its mode and owner;
+/// for files also a size (zero-filled unless it exists) and an age (mtime = now - age).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PathSetup {
@@ -44,6 +46,13 @@ pub struct PathSetup {
     pub uid: Option<u32>,
     #[serde(default)]
     pub gid: Option<u32>,
+    #[serde(default)]
+    pub file: bool,
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Seconds before now for the modification time.
+    #[serde(default)]
+    pub age: Option<u64>,
 }
 
 pub struct ScenarioRun {
@@ -106,7 +115,25 @@ fn prepare(dir: &Path, name: &str, expect: &Expect) -> Result<Result<TempRoot, S
     let euid = nix::unistd::geteuid().as_raw();
     for (rel, setup) in &expect.paths {
         let p = root.join(rel.trim_start_matches('/'));
-        std::fs::create_dir_all(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if setup.file {
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            let f = std::fs::OpenOptions::new().create(true).append(true).open(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if let Some(size) = setup.size {
+                f.set_len(size).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+            if let Some(age) = setup.age {
+                let t = std::time::SystemTime::now() - std::time::Duration::from_secs(age);
+                f.set_modified(t).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+        } else {
+            std::fs::create_dir_all(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if let Some(age) = setup.age {
+                let t = std::time::SystemTime::now() - std::time::Duration::from_secs(age);
+                std::fs::File::open(&p).and_then(|f| f.set_modified(t)).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+        }
         if setup.uid.is_some() || setup.gid.is_some() {
             if euid != 0 && setup.uid.is_some_and(|u| u != euid) {
                 return Ok(Err(format!("needs root to give {rel} owner uid {}", setup.uid.unwrap_or(0))));

@@ -33,6 +33,7 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("owner", "string", "owner name from the inspected system's /etc/passwd (or the uid)"),
             ("group", "string", "group name from /etc/group (or the gid)"),
             ("size", "integer", "size in bytes"),
+            ("mtime", "integer", "modification time, seconds since the epoch"),
             ("target", "string", "symlink target (symlinks only)"),
         ],
     },

@@ -62,6 +62,18 @@ pub const KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        name: "lookup_table",
+        producer: "parser: indexed lookup tables named in main.cf (hash:, btree:, lmdb:, cdb:)",
+        doc: "a Postfix lookup table whose database is built from a source file by postmap/newaliases",
+        fields: &[
+            ("param", "string", "the parameter naming it, e.g. alias_maps, transport_maps"),
+            ("type", "string", "hash, btree, lmdb or cdb"),
+            ("path", "string", "the source file"),
+            ("db_path", "string", "the database file postmap builds (path.db, .lmdb, .cdb)"),
+            ("tool", "string", "the command that rebuilds it from the source: postalias (alias tables) or postmap"),
+        ],
+    },
+    KindSpec {
         name: "postfix_instance",
         producer: "parser: multi_instance_directories",
         doc: "a secondary Postfix instance (postmulti)",
@@ -201,6 +213,71 @@ fn master_facts(bundle: &Bundle, out: &mut FactSet) {
             f.set("argv", a);
         }
         out.push(f);
+    }
+}
+
+// ---------- lookup tables ----------
+
+/// Parameters that name lookup tables (and restriction lists that may hold `check_*_access`).
+const TABLE_PARAMS: &[&str] = &[
+    "alias_maps",
+    "alias_database",
+    "transport_maps",
+    "virtual_alias_maps",
+    "virtual_mailbox_maps",
+    "virtual_mailbox_domains",
+    "relay_domains",
+    "relay_recipient_maps",
+    "canonical_maps",
+    "sender_canonical_maps",
+    "recipient_canonical_maps",
+    "relocated_maps",
+    "sender_dependent_relayhost_maps",
+    "smtp_sasl_password_maps",
+    "smtpd_sender_login_maps",
+    "local_recipient_maps",
+    "smtpd_client_restrictions",
+    "smtpd_helo_restrictions",
+    "smtpd_sender_restrictions",
+    "smtpd_recipient_restrictions",
+    "smtpd_relay_restrictions",
+];
+
+/// (param, type, source path, database path) of every indexed table in the configuration.
+pub fn lookup_tables(cfg: &Config) -> Vec<(String, String, String, String)> {
+    let mut out: Vec<(String, String, String, String)> = Vec::new();
+    for param in TABLE_PARAMS {
+        let Some(v) = cfg.value(param) else { continue };
+        for tok in v.split([' ', ',', '\t']).filter(|t| !t.is_empty()) {
+            let Some((ty, path)) = tok.split_once(':') else { continue };
+            let ext = match ty {
+                "hash" | "btree" => ".db",
+                "lmdb" => ".lmdb",
+                "cdb" => ".cdb",
+                _ => continue,
+            };
+            if !path.starts_with('/') || out.iter().any(|(_, t, p, _)| t == ty && p == path) {
+                continue;
+            }
+            out.push((param.to_string(), ty.to_string(), path.to_string(), format!("{path}{ext}")));
+        }
+    }
+    out
+}
+
+fn lookup_table_facts(cfg: Option<&Config>, out: &mut FactSet) {
+    let Some(cfg) = cfg else { return };
+    for (param, ty, path, db) in lookup_tables(cfg) {
+        let tool = if param.starts_with("alias_") { "postalias" } else { "postmap" };
+        out.push(
+            Fact::new("lookup_table")
+                .with("param", param.as_str())
+                .with("type", ty.as_str())
+                .with("path", path.as_str())
+                .with("db_path", db.as_str())
+                .with("tool", tool)
+                .evidence(cfg.origin.clone(), format!("{param} = … {ty}:{path} …")),
+        );
     }
 }
 
@@ -414,6 +491,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
     courier_facts(bundle, out);
     delivery_facts(bundle, cfg.as_ref(), out);
     instance_facts(bundle, cfg.as_ref(), out);
+    lookup_table_facts(cfg.as_ref(), out);
 }
 
 /// The files this module's parsers read; the collector reads them all.
@@ -478,6 +556,16 @@ mod tests {
         assert_eq!(get("", "log_path"), Some("/var/log/dovecot.log"));
         assert_eq!(get("passdb", "driver"), Some("pam"));
         assert_eq!(get("", "ssl_key"), Some(""));
+    }
+
+    #[test]
+    fn lookup_tables_in_maps_and_restrictions() {
+        let text = "alias_maps = hash:/etc/aliases, nis:mail.aliases\nalias_database = hash:/etc/aliases\ntransport_maps = lmdb:/etc/postfix/transport\nsmtpd_recipient_restrictions = permit_mynetworks, check_recipient_access hash:/etc/postfix/access, reject_unauth_destination\nvirtual_alias_maps = regexp:/etc/postfix/virtual.re\n";
+        let explicit = super::super::postconf::parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
+        let cfg = Config { explicit, ..Config::default() };
+        let t = lookup_tables(&cfg);
+        let paths: Vec<(&str, &str)> = t.iter().map(|(_, ty, _, db)| (ty.as_str(), db.as_str())).collect();
+        assert_eq!(paths, [("hash", "/etc/aliases.db"), ("lmdb", "/etc/postfix/transport.lmdb"), ("hash", "/etc/postfix/access.db")]);
     }
 
     #[test]

@@ -77,6 +77,7 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
                     .with("owner", owner)
                     .with("group", group)
                     .with("size", st.size)
+                    .with("mtime", st.mtime)
                     .evidence(o.source.label(), line)
                     .from_observation(o.id);
                 if let Some(t) = &st.target {

@@ -268,9 +268,12 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
     match from_listings(bundle) {
         Some((msgs, _)) => {
             summarise(&msgs, now, "spool listing", out, None);
-            let why = pq.and_then(|o| o.problem()).unwrap_or_else(|| "postqueue -j was not run".into());
+            let why = match pq.and_then(|o| o.problem()) {
+                Some(p) => format!("postqueue -j: {p}"),
+                None => "they need `postqueue -j`, which is not run under --root".into(),
+            };
             for k in ["queue_destination", "queue_reason"] {
-                out.unavailable(k, "postqueue -j", why.clone());
+                out.unavailable(k, "queue destinations and delay reasons", why.clone());
             }
         }
         None => {

@@ -10,7 +10,7 @@ pub enum Piece {
     Ref { path: String, filter: Option<String> },
 }
 
-pub const FILTERS: &[&str] = &["octal", "bytes", "count"];
+pub const FILTERS: &[&str] = &["octal", "bytes", "count", "duration"];
 
 /// Split a template into pieces; an error names the problem (unclosed brace, bad filter).
 pub fn parse(t: &str) -> Result<Vec<Piece>, String> {
@@ -69,7 +69,18 @@ pub fn format_value(v: &Value, filter: Option<&str>) -> String {
         (Some("octal"), Value::Int(n)) => format!("{n:04o}"),
         (Some("bytes"), Value::Int(n)) => crate::text::human_bytes(*n),
         (Some("count"), Value::List(l)) => l.len().to_string(),
+        (Some("duration"), Value::Int(n)) => duration(*n),
         _ => v.to_string(),
+    }
+}
+
+/// Seconds as an admin says them: `45 s`, `12 min`, `3 h`, `2 days`.
+pub fn duration(s: i64) -> String {
+    match s {
+        i64::MIN..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        7200..172800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86400),
     }
 }
 

@@ -172,6 +172,15 @@ pub fn collect_mail_configs(opts: &Options, cfg: &crate::facts::postconf::Config
     }
 }
 
+/// Source and database of every indexed lookup table (their mtimes say whether postmap
+/// or newaliases was forgotten).
+pub fn collect_lookup_tables(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
+    for (_, _, path, db) in crate::facts::mailconf::lookup_tables(cfg) {
+        stat(opts, rec, &path);
+        stat(opts, rec, &db);
+    }
+}
+
 /// Every real user's home and mailbox (Maildir with cur/new/tmp, or the mbox in the spool),
 /// bounded by [`crate::facts::host::MAX_USERS`].
 pub fn collect_mailboxes(opts: &Options, plan: &crate::facts::host::MailboxPlan, rec: &mut Recorder) {

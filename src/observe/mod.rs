@@ -296,6 +296,7 @@ pub fn collect(opts: &Options) -> Bundle {
     let plan = crate::facts::postconf::plan_from(&rec.observations);
     let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
+    fs::collect_lookup_tables(opts, &cfg, &mut rec);
     if opts.live() {
         command::collect_live(opts, &mut rec);
     }
