@@ -106,9 +106,7 @@ fn resolve(facts: &FactSet, op: &Operand, b: &Binding) -> Result<Value, String> 
     match op {
         Operand::Lit(v) => Ok(v.clone()),
         Operand::Ref(r) => b.lookup(facts, r).ok_or_else(|| format!("${r} has no value")),
-        Operand::Template(pieces) => {
-            crate::kb::template::render(pieces, &|p: &str| b.lookup(facts, p), false).map(Value::Str)
-        }
+        Operand::Template(pieces) => crate::kb::template::render(pieces, &|p: &str| b.lookup(facts, p), false).map(Value::Str),
     }
 }
 

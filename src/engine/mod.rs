@@ -171,7 +171,9 @@ fn derive(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Fact>
             let v = match op {
                 Operand::Lit(v) => v.clone(),
                 Operand::Ref(p) => b.lookup(facts, p).ok_or_else(|| format!("derive field `{name}`: ${p} has no value"))?,
-                Operand::Template(pieces) => Value::Str(template::render(pieces, &|p: &str| b.lookup(facts, p), false).map_err(|e| format!("derive field `{name}`: {e}"))?),
+                Operand::Template(pieces) => Value::Str(
+                    template::render(pieces, &|p: &str| b.lookup(facts, p), false).map_err(|e| format!("derive field `{name}`: {e}"))?,
+                ),
             };
             f.fields.insert(name.clone(), v);
         }

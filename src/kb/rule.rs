@@ -220,7 +220,9 @@ impl<'de> Visitor<'de> for OperandVisitor {
                 if pieces.iter().any(|p| matches!(p, super::template::Piece::Ref { .. })) {
                     Ok(Operand::Template(pieces))
                 } else {
-                    Ok(Operand::Lit(Value::Str(pieces.iter().map(|p| if let super::template::Piece::Text(t) = p { t.as_str() } else { "" }).collect())))
+                    Ok(Operand::Lit(Value::Str(
+                        pieces.iter().map(|p| if let super::template::Piece::Text(t) = p { t.as_str() } else { "" }).collect(),
+                    )))
                 }
             }
             None => Ok(Operand::Lit(Value::Str(v.to_string()))),
