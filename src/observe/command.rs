@@ -10,22 +10,53 @@ use std::time::{Duration, Instant};
 /// Largest command output kept.
 const OUTPUT_CAP: usize = 16 << 20;
 
+/// Postfix's configuration, and on a live host the other read-only commands that need
+/// nothing gathered before them: the queue, Dovecot's effective configuration, the FQDN.
+/// They run concurrently: a Postfix command that hits a fatal error sleeps a second before
+/// exiting, and a sick host is exactly where that happens.
 pub fn collect_postconf(opts: &Options, rec: &mut Recorder) {
-    run(opts, rec, &["postconf", "-n"]);
     // The compiled-in defaults of the parameters mailsleuth reasons about.
-    let names: Vec<&str> = crate::facts::postconf::defaults().keys().map(String::as_str).collect();
-    let mut argv = vec!["postconf", "-d"];
-    argv.extend(names);
-    run(opts, rec, &argv);
-    run(opts, rec, &["postconf", "-M"]);
+    let mut defaults = vec!["postconf", "-d"];
+    defaults.extend(crate::facts::postconf::defaults().keys().map(String::as_str));
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["postconf", "-n"],
+        defaults,
+        vec!["postconf", "-M"],
+        vec!["postqueue", "-j"],
+        vec!["doveconf", "-n"],
+        vec!["hostname", "-f"],
+    ];
+    run_many(opts, rec, &cmds);
 }
 
-/// Commands that only exist on a live host: the queue, Dovecot's effective configuration,
-/// the fully qualified host name.
-pub fn collect_live(opts: &Options, rec: &mut Recorder) {
-    run(opts, rec, &["postqueue", "-j"]);
-    run(opts, rec, &["doveconf", "-n"]);
-    run(opts, rec, &["hostname", "-f"]);
+/// Run several commands at once (each with the timeout) and record them in the given order.
+pub fn run_many(opts: &Options, rec: &mut Recorder, cmds: &[Vec<&str>]) {
+    if !opts.live() {
+        for argv in cmds {
+            run(opts, rec, argv);
+        }
+        return;
+    }
+    let timeout = opts.command_timeout;
+    let results: Vec<(Payload, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = cmds
+            .iter()
+            .map(|argv| {
+                s.spawn(move || {
+                    let start = Instant::now();
+                    let p = run_with_timeout(argv, timeout);
+                    (p, start.elapsed().as_millis() as u64)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or((Payload::Failed { failure: Failure::Io, message: "command thread panicked".into() }, 0)))
+            .collect()
+    });
+    for (argv, (payload, ms)) in cmds.iter().zip(results) {
+        rec.push(Source::Command { argv: argv.iter().map(|s| s.to_string()).collect() }, payload, ms);
+    }
 }
 
 /// Run `argv` with the configured timeout and record its standard output.

@@ -271,6 +271,15 @@ impl Recorder {
         self.observations.push(Observation { id, source, at: now(), elapsed_ms: start.elapsed().as_millis() as u64, payload });
         id
     }
+    /// Record an observation made elsewhere (e.g. on another thread).
+    pub fn push(&mut self, source: Source, payload: Payload, elapsed_ms: u64) -> u32 {
+        if let Some(o) = self.observations.iter().find(|o| o.source == source) {
+            return o.id;
+        }
+        let id = self.observations.len() as u32;
+        self.observations.push(Observation { id, source, at: now(), elapsed_ms, payload });
+        id
+    }
     pub fn get(&self, id: u32) -> &Observation {
         &self.observations[id as usize]
     }
@@ -297,9 +306,6 @@ pub fn collect(opts: &Options) -> Bundle {
     let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
-    if opts.live() {
-        command::collect_live(opts, &mut rec);
-    }
     fs::collect_software(opts, &mut rec);
     fs::collect_paths(opts, &plan, &mut rec);
     let postqueue_ok = rec.observations.iter().any(|o| {
