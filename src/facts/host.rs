@@ -219,8 +219,12 @@ fn identity(bundle: &Bundle, out: &mut FactSet) {
     let first_line = |p: &str| {
         bundle.file(p).and_then(|o| o.text()).and_then(|t| t.lines().next()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
     };
-    let hostname = first_line("/etc/hostname").unwrap_or_else(|| bundle.host.clone());
-    let mut f = Fact::new("host_identity").with("hostname", hostname.as_str()).evidence("/etc/hostname", hostname.clone());
+    // Live: the running name the bundle recorded; a copied tree: its /etc/hostname.
+    let (hostname, src) = match first_line("/etc/hostname") {
+        Some(h) if !bundle.live => (h, "/etc/hostname"),
+        _ => (bundle.host.clone(), "uname"),
+    };
+    let mut f = Fact::new("host_identity").with("hostname", hostname.as_str()).evidence(src, hostname.clone());
     if let Some(fq) =
         bundle.command("hostname").find_map(|o| o.text()).and_then(|t| t.lines().next()).map(str::trim).filter(|s| !s.is_empty())
     {

@@ -356,10 +356,15 @@ pub fn collect(opts: &Options) -> Bundle {
 }
 
 fn host_name(opts: &Options) -> String {
-    let from_file = std::fs::read_to_string(opts.host_path("/etc/hostname")).ok();
-    match from_file.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(h) => h.to_string(),
-        None if opts.live() => nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "unknown".to_string()),
-        None => "unknown".to_string(),
+    // On a live host the running name (uname) is the truth; /etc/hostname may be stale.
+    if opts.live() {
+        if let Some(h) = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).filter(|h| !h.is_empty()) {
+            return h;
+        }
     }
+    std::fs::read_to_string(opts.host_path("/etc/hostname"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Live scenarios: a real Postfix broken on purpose, then mailsleuth itself run *inside* the
+# lab namespace as an admin would run it (`collect`, `why`), against the live daemons.
+#
+#   tests/lab/live.sh run live-founding OUTDIR      (needs OUTDIR/bin/mailsleuth)
+#
+# The binary is passed through OUTDIR (bind-mounted into the lab before /tmp is covered),
+# so it works wherever the checkout lives. Outputs in OUTDIR: bundle.json (the live
+# observations), why.json and why.txt, mail.log, and the usual lab captures.
+# Built on lab.sh (sourced; see its header for the isolation guarantees).
+
+set -euo pipefail
+# shellcheck source=tests/lab/lab.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab.sh"
+# lab_enter re-executes LAB_SELF inside the namespaces: that must be this file.
+LAB_SELF="$LAB_SELF_DIR/$(basename "${BASH_SOURCE[0]}")"
+
+lab_run_mailsleuth() {
+  local bin=$LAB_OUT/bin/mailsleuth
+  [ -x "$bin" ] || lab_die "no mailsleuth binary at OUTDIR/bin/mailsleuth"
+  "$bin" collect -o "$LAB_OUT/bundle.json" 2>"$LAB_OUT/collect.err" || lab_die "mailsleuth collect failed: $(cat "$LAB_OUT/collect.err")"
+  local rc=0
+  "$bin" why --format json --no-system-rules >"$LAB_OUT/why.json" || rc=$?
+  NO_COLOR=1 "$bin" why --no-system-rules >"$LAB_OUT/why.txt" || true
+  echo "$rc" >"$LAB_OUT/why.exit"
+}
+
+describe_live_founding() { echo "founding case live: /tmp root 0700, maildrop, relayhost and lab DNS set; mailsleuth collect + why run inside"; }
+scenario_live_founding() {
+  lab_setup
+  # A relayhost and a DNS server of the lab's own, so collect has real values to see.
+  postconf -e 'relayhost = [relay.lab.example]:587'
+  lab_start_dns --host-record=relay.lab.example,127.0.0.3
+  chmod 0700 /tmp
+  lab_start_postfix
+  local s
+  for s in 2000 5000 20000 40000; do lab_send "$s" "$LAB_USER@$LAB_HOSTNAME"; done
+  lab_wait_status 4 || LAB_WAIT_FAILED=1
+  lab_capture
+  lab_run_mailsleuth
+  lab_notes "live-founding: mailsleuth run inside a broken lab host" \
+    "/tmp chmod 0700 (root); relayhost [relay.lab.example]:587; dnsmasq on 127.0.0.1 for lab.example; four messages of 2000, 5000, 20000 and 40000 bytes to $LAB_USER; then \`mailsleuth collect\` and \`mailsleuth why\` run inside the namespace."
+  lab_stop
+  grep -q 'Unable to create temporary file' "$LAB_OUT/mail.log" || { lab_log "expected maildrop tmpfile deferrals"; return 1; }
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  lab_main "$@"
+fi
