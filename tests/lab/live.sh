@@ -18,7 +18,11 @@ LAB_SELF="$LAB_SELF_DIR/$(basename "${BASH_SOURCE[0]}")"
 lab_run_mailsleuth() {
   local bin=$LAB_OUT/bin/mailsleuth
   [ -x "$bin" ] || lab_die "no mailsleuth binary at OUTDIR/bin/mailsleuth"
+  local t0 t1
+  t0=$(date +%s%N)
   "$bin" collect -o "$LAB_OUT/bundle.json" 2>"$LAB_OUT/collect.err" || lab_die "mailsleuth collect failed: $(cat "$LAB_OUT/collect.err")"
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000)) >"$LAB_OUT/collect.ms"
   local rc=0
   "$bin" why --format json --no-system-rules >"$LAB_OUT/why.json" || rc=$?
   NO_COLOR=1 "$bin" why --no-system-rules >"$LAB_OUT/why.txt" || true
