@@ -15,6 +15,11 @@ pub const KINDS: &[KindSpec] = &[
             ("hostname", "string", "short or full host name"),
             ("fqdn", "string", "fully qualified name (`hostname -f`, live only)"),
             ("mailname", "string", "/etc/mailname (Debian), when present"),
+            ("myhostname", "string", "Postfix myhostname (expanded)"),
+            ("myhostname_is_fqdn", "bool", "myhostname contains a dot"),
+            ("myhostname_in_mydestination", "bool", "myhostname is one of mydestination's entries (mail to it is local)"),
+            ("mailname_matches", "bool", "/etc/mailname equals myhostname (when both exist)"),
+            ("hostname_matches", "bool", "the host name (or FQDN) equals myhostname"),
         ],
     },
     KindSpec {
@@ -235,6 +240,24 @@ fn identity(bundle: &Bundle, out: &mut FactSet) {
         f.set("mailname", m.as_str());
         f = f.evidence("/etc/mailname", m);
     }
+    // Consistency with Postfix's own idea of the host.
+    if let Some(cfg) = super::postconf::config_from(&bundle.observations) {
+        let my = cfg.value("myhostname").unwrap_or_default();
+        if !my.is_empty() {
+            let dest = cfg.value("mydestination").unwrap_or_default();
+            let in_dest = dest.split([',', ' ', '\t']).any(|d| d.eq_ignore_ascii_case(&my));
+            let fqdn = f.get("fqdn").and_then(|v| v.as_str()).map(str::to_string);
+            let host_match = my.eq_ignore_ascii_case(&hostname) || fqdn.as_deref().is_some_and(|q| q.eq_ignore_ascii_case(&my));
+            f.set("myhostname", my.as_str());
+            f.set("myhostname_is_fqdn", my.contains('.'));
+            f.set("myhostname_in_mydestination", in_dest);
+            f.set("hostname_matches", host_match);
+            if let Some(m) = f.get("mailname").and_then(|v| v.as_str()).map(str::to_string) {
+                f.set("mailname_matches", m.eq_ignore_ascii_case(&my));
+            }
+            f = f.evidence(cfg.origin.clone(), format!("myhostname = {my}; mydestination = {dest}"));
+        }
+    }
     out.push(f);
 }
 
@@ -365,5 +388,65 @@ mod maildir_tests {
         let n = |k: &str| f.get(k).and_then(|v| v.as_i64());
         assert_eq!((n("messages"), n("folders"), n("foreign"), n("unreadable")), (Some(3), Some(1), Some(1), Some(1)));
         assert_eq!(f.get("foreign_sample").and_then(|v| v.as_str()), Some("/home/alice/Maildir/new/1700000001.M2P3.mx1 (uid 0)"));
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use crate::observe::Observation;
+
+    fn file(id: u32, path: &str, text: &str) -> Observation {
+        Observation {
+            id,
+            source: Source::File { path: path.into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::Text { text: text.into(), first_line: 1, skipped_bytes: 0, lossy: false, exit: None },
+        }
+    }
+
+    #[test]
+    fn myhostname_mailname_and_secondary_instances_are_compared() {
+        let bundle = Bundle {
+            format: String::new(),
+            version: 1,
+            mailsleuth: String::new(),
+            host: "mx1".into(),
+            root: "/srv/copy".into(),
+            live: false,
+            created_at: 0,
+            observations: vec![
+                file(0, "/etc/hostname", "mx1\n"),
+                file(1, "/etc/mailname", "example.org\n"),
+                file(
+                    2,
+                    "/etc/postfix/main.cf",
+                    "myhostname = mail.example.org\nmydestination = localhost\nmulti_instance_directories = /etc/postfix-out\n",
+                ),
+                file(3, "/etc/postfix-out/main.cf", "queue_directory = /var/spool/postfix-out\ninet_interfaces = 192.0.2.7\n"),
+            ],
+        };
+        let mut out = FactSet::new();
+        identity(&bundle, &mut out);
+        let f = out.of_kind("host_identity").next().expect("identity");
+        let b = |k: &str| f.get(k).cloned();
+        assert_eq!(b("myhostname_in_mydestination"), Some(crate::facts::Value::Bool(false)));
+        assert_eq!(b("hostname_matches"), Some(crate::facts::Value::Bool(false)));
+        assert_eq!(b("mailname_matches"), Some(crate::facts::Value::Bool(false)));
+        assert_eq!(b("myhostname_is_fqdn"), Some(crate::facts::Value::Bool(true)));
+        let mut out = FactSet::new();
+        crate::facts::mailconf::facts(&bundle, &mut out);
+        let inst: Vec<String> = out
+            .of_kind("instance_setting")
+            .map(|f| {
+                format!(
+                    "{}={}",
+                    f.get("name").map(|v| v.to_string()).unwrap_or_default(),
+                    f.get("value").map(|v| v.to_string()).unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(inst, ["queue_directory=/var/spool/postfix-out", "inet_interfaces=192.0.2.7"]);
     }
 }

@@ -79,6 +79,16 @@ pub const KINDS: &[KindSpec] = &[
         doc: "a secondary Postfix instance (postmulti)",
         fields: &[("config_directory", "string", "its configuration directory"), ("readable", "bool", "whether its main.cf was read")],
     },
+    KindSpec {
+        name: "instance_setting",
+        producer: "parser: main.cf of each secondary Postfix instance",
+        doc: "one explicit setting of a secondary Postfix instance (the primary's are `postconf` facts)",
+        fields: &[
+            ("instance", "string", "the instance's configuration directory"),
+            ("name", "string", "parameter name"),
+            ("value", "string", "its value as written (no expansion)"),
+        ],
+    },
 ];
 
 // ---------- master.cf ----------
@@ -474,13 +484,22 @@ fn instance_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
     let Some(dirs) = cfg.and_then(|c| c.value("multi_instance_directories")).filter(|v| !v.is_empty()) else { return };
     for dir in dirs.split([' ', ',']).filter(|d| !d.is_empty()) {
         let main = format!("{dir}/main.cf");
-        let readable = bundle.file(&main).and_then(|o| o.text()).is_some();
+        let text = bundle.file(&main).and_then(|o| o.text());
         out.push(
             Fact::new("postfix_instance")
                 .with("config_directory", dir)
-                .with("readable", readable)
+                .with("readable", text.is_some())
                 .evidence("multi_instance_directories", dir.to_string()),
         );
+        for s in super::postconf::parse_main_cf(text.unwrap_or("")) {
+            out.push(
+                Fact::new("instance_setting")
+                    .with("instance", dir)
+                    .with("name", s.name.as_str())
+                    .with("value", s.raw.as_str())
+                    .evidence(format!("{main}:{}", s.line), format!("{} = {}", s.name, s.raw)),
+            );
+        }
     }
 }
 
