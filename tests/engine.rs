@@ -256,6 +256,18 @@ fn a_rule_whose_input_could_not_be_observed_is_skipped_not_passed() {
 }
 
 #[test]
+fn absence_of_an_unobservable_kind_is_not_proof() {
+    // /tmp is wrong, but the logs could not be read: "no tmp-file-failure line" is unknown.
+    let k = ok_kb(&[("rules/permissions/tmp_latent.ron", NEG_RULE)]);
+    let mut facts = set(vec![dir("/tmp", 0o700, "root")]);
+    facts.unavailable("log_signature", "mail logs", "permission denied");
+    let ev = engine::run(&k, facts);
+    let o = ev.outcome("permissions.tmp_latent").expect("outcome");
+    assert_eq!(o.status, Status::Skipped);
+    assert!(ev.diagnoses.is_empty());
+}
+
+#[test]
 fn a_type_error_in_a_test_is_an_error_outcome_not_a_panic() {
     let r = r#"(id: "x.bad", title: "t", description: "d", kind: Symptom,
         when: [Match(fact: "path_stat", where: {"owner": Gt(5)})], references: ["t"])"#;

@@ -114,6 +114,12 @@ pub fn evaluate(r: &LoadedRule, facts: &FactSet) -> (Outcome, Vec<Fact>, Vec<Dia
     let rule = &r.rule;
     let mut sols = Vec::new();
     let mk = |status, detail: String, missing| Outcome { rule: rule.id.clone(), status, detail, missing };
+    // "No fact X" cannot be proved when X could not be observed (processes under --root):
+    // such a rule is not checked, never fired on an absence that is only ignorance.
+    let unprovable = negated_unavailable(r, facts);
+    if !unprovable.is_empty() {
+        return (mk(Status::Skipped, String::new(), unprovable), Vec::new(), Vec::new());
+    }
     if let Err(e) = matcher::solve(&rule.when, facts, &Binding::default(), &mut sols) {
         return (mk(Status::Error, e, Vec::new()), Vec::new(), Vec::new());
     }
@@ -133,6 +139,26 @@ pub fn evaluate(r: &LoadedRule, facts: &FactSet) -> (Outcome, Vec<Fact>, Vec<Dia
         }
         Err(e) => (mk(Status::Error, e, Vec::new()), Vec::new(), Vec::new()),
     }
+}
+
+/// The unavailability records of the kinds the rule reads under `Not`.
+fn negated_unavailable(r: &LoadedRule, facts: &FactSet) -> Vec<Unavailable> {
+    let mut reads = Vec::new();
+    for c in &r.rule.when {
+        c.reads(false, &mut reads);
+    }
+    let mut out: Vec<Unavailable> = Vec::new();
+    for (kind, negated) in reads {
+        if !negated {
+            continue;
+        }
+        for u in facts.unavailable_for(&kind) {
+            if !out.contains(u) {
+                out.push(u.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The unavailability records of every kind the rule reads.

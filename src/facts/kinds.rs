@@ -64,6 +64,17 @@ pub const BASE_KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        name: "relayhost",
+        producer: "parser: postconf relayhost",
+        doc: "the relay all non-local mail goes through, when one is set",
+        fields: &[
+            ("value", "string", "relayhost as configured"),
+            ("host", "string", "host name or address, without brackets and port"),
+            ("port", "integer", "port (25 when not given)"),
+            ("mx_lookup", "bool", "false for [bracketed] names: Postfix uses the A record only"),
+        ],
+    },
+    KindSpec {
         name: "log_file",
         producer: "parser: mail logs",
         doc: "a mail log that was read",

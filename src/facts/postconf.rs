@@ -171,6 +171,21 @@ pub fn plan_from(observations: &[Observation]) -> Plan {
     }
 }
 
+/// `[host]:port`, `host:port`, `host` → (host, port, whether MX records are looked up).
+pub fn split_relayhost(v: &str) -> Option<(String, Option<u16>, bool)> {
+    let v = v.split([',', ' ']).find(|x| !x.is_empty())?;
+    let v = v.strip_prefix("inet:").unwrap_or(v);
+    if let Some(rest) = v.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return Some((host.to_string(), port, false));
+    }
+    match v.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => Some((h.to_string(), p.parse().ok(), true)),
+        _ => Some((v.to_string(), None, true)),
+    }
+}
+
 /// `postconf {name, value, is_default}` facts: every explicit setting, plus the defaults of
 /// the parameters mailsleuth reasons about (so a rule can test `relayhost` whether or not
 /// main.cf mentions it).
@@ -202,6 +217,16 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         if let Some(id) = cfg.observation {
             f = f.from_observation(id);
         }
+        out.push(f);
+    }
+    if let Some((host, port, mx)) = cfg.value("relayhost").as_deref().and_then(split_relayhost) {
+        let mut f = Fact::new("relayhost")
+            .with("value", cfg.value("relayhost").unwrap_or_default())
+            .with("host", host.as_str())
+            .with("mx_lookup", mx)
+            .evidence(cfg.origin.clone(), format!("relayhost = {}", cfg.value("relayhost").unwrap_or_default()));
+        // Without a port Postfix connects to the smtp service, 25.
+        f.set("port", i64::from(port.unwrap_or(25)));
         out.push(f);
     }
     for name in defaults().keys() {
@@ -245,6 +270,15 @@ mod tests {
         assert_eq!(cfg.value("queue_directory").as_deref(), Some("/var/spool/postfix"));
         // $USER is not a Postfix parameter: it is for the pipe, and stays as written.
         assert_eq!(cfg.value("mailbox_command").as_deref(), Some("/usr/bin/maildrop -d \"$USER\""));
+    }
+
+    #[test]
+    fn relayhost_forms() {
+        assert_eq!(split_relayhost("[smtp.example.net]:587"), Some(("smtp.example.net".into(), Some(587), false)));
+        assert_eq!(split_relayhost("smtp.example.net"), Some(("smtp.example.net".into(), None, true)));
+        assert_eq!(split_relayhost("[192.0.2.10]"), Some(("192.0.2.10".into(), None, false)));
+        assert_eq!(split_relayhost("relay.example.net:25, backup.example.net"), Some(("relay.example.net".into(), Some(25), true)));
+        assert_eq!(split_relayhost(""), None);
     }
 
     #[test]

@@ -228,11 +228,34 @@ struct Asker<'a> {
     resolver: Result<Resolver, String>,
     timeout: Duration,
     timeouts_in_a_row: u32,
+    /// Set once every server refused the liveness probe: the reason.
+    refused: Option<Option<String>>,
+}
+
+/// Send one tiny query (`. NS`) to each server and wait up to `wait` for any reply. Returns
+/// `Some(reason)` when every server actively refused (ICMP port unreachable: nothing
+/// listens), `None` otherwise (an answer, or silence, which the real queries then time).
+pub fn probe_refused(servers: &[std::net::SocketAddr], wait: Duration) -> Option<String> {
+    const QUERY: [u8; 17] = [0x4d, 0x53, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1];
+    let mut refused = Vec::new();
+    for addr in servers {
+        let bind: std::net::SocketAddr = if addr.is_ipv4() { "0.0.0.0:0".parse().ok()? } else { "[::]:0".parse().ok()? };
+        let Ok(sock) = std::net::UdpSocket::bind(bind) else { return None };
+        if sock.connect(addr).is_err() || sock.set_read_timeout(Some(wait)).is_err() || sock.send(&QUERY).is_err() {
+            return None;
+        }
+        let mut buf = [0u8; 512];
+        match sock.recv(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused.push(addr.to_string()),
+            _ => return None,
+        }
+    }
+    (!refused.is_empty()).then(|| format!("no DNS server listens at {} (connection refused)", refused.join(", ")))
 }
 
 impl<'a> Asker<'a> {
     fn new(opts: &'a Options, resolver: Result<Resolver, String>) -> Self {
-        Asker { opts, resolver, timeout: opts.command_timeout.min(MAX_QUERY_TIMEOUT), timeouts_in_a_row: 0 }
+        Asker { opts, resolver, timeout: opts.command_timeout.min(MAX_QUERY_TIMEOUT), timeouts_in_a_row: 0, refused: None }
     }
 
     fn ask(&mut self, rec: &mut Recorder, qtype: &str, name: &str) -> u32 {
@@ -245,6 +268,10 @@ impl<'a> Asker<'a> {
             Ok(r) => r,
             Err(e) => return rec.record(source, || Payload::Failed { failure: Failure::Io, message: e.clone() }),
         };
+        let refused = self.refused.get_or_insert_with(|| probe_refused(&resolver.servers, Duration::from_millis(500))).clone();
+        if let Some(why) = refused {
+            return rec.record(source, || Payload::Failed { failure: Failure::Io, message: why });
+        }
         if self.timeouts_in_a_row >= GIVE_UP_AFTER_TIMEOUTS {
             let why = format!("not asked: {} did not answer the {GIVE_UP_AFTER_TIMEOUTS} queries before", resolver.via());
             return rec.record(source, || not_run(why));
@@ -382,5 +409,24 @@ mod tests {
         let dns: Vec<&super::super::Observation> = rec.observations.iter().filter(|o| matches!(o.source, Source::Dns { .. })).collect();
         assert!(!dns.is_empty());
         assert!(dns.iter().all(|o| matches!(o.payload, Payload::Failed { failure: Failure::NotRun, .. }) && o.elapsed_ms < 100));
+    }
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+
+    #[test]
+    fn a_port_where_nothing_listens_is_refused_at_once_and_silence_is_not() {
+        // A free UDP port: bind, learn it, close it.
+        let free = std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("bind");
+        let start = std::time::Instant::now();
+        let r = probe_refused(&[free], Duration::from_millis(500));
+        assert!(r.as_deref().is_some_and(|m| m.contains("connection refused")), "{r:?}");
+        assert!(start.elapsed() < Duration::from_millis(400), "refusal must not wait for the timeout");
+        // A socket that is open but never answers: not "refused" (the real queries time it).
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let addr = silent.local_addr().expect("addr");
+        assert_eq!(probe_refused(&[addr], Duration::from_millis(200)), None);
     }
 }

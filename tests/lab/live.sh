@@ -48,6 +48,63 @@ scenario_live_founding() {
   grep -q 'Unable to create temporary file' "$LAB_OUT/mail.log" || { lab_log "expected maildrop tmpfile deferrals"; return 1; }
 }
 
+describe_live_master_stopped() { echo "Postfix master stopped: local submissions pile up in maildrop/, nothing listens on 25"; }
+scenario_live_master_stopped() {
+  lab_setup
+  lab_start_postfix
+  lab_send 2000 "$LAB_USER@$LAB_HOSTNAME"
+  lab_wait_status 1 || LAB_WAIT_FAILED=1
+  postfix stop >/dev/null 2>&1
+  sleep 0.5
+  local s
+  for s in 3000 4000 5000; do lab_send "$s" "$LAB_USER@$LAB_HOSTNAME"; done
+  lab_capture
+  lab_run_mailsleuth
+  lab_notes "live-master-stopped" "Postfix started, one message delivered, then \`postfix stop\`; three more messages submitted with sendmail (they wait in maildrop/); mailsleuth run inside."
+  lab_stop
+  [ "$(find /var/spool/postfix/maildrop -type f | wc -l)" -ge 3 ] || { lab_log "expected messages waiting in maildrop/"; return 1; }
+}
+
+describe_live_relay_refused() { echo "relayhost [192.0.2.10]:25 where nothing listens: outbound mail deferred with Connection refused"; }
+scenario_live_relay_refused() {
+  lab_setup
+  # An address of this namespace that is not one of Postfix's own (inet_interfaces is
+  # loopback-only): connecting to it is refused at once. A loopback address would be
+  # "mail loops back to myself" instead.
+  # (A veth pair: the dummy driver is not available on every kernel.)
+  ip link add lab0 type veth peer name lab1
+  ip addr add 192.0.2.10/24 dev lab1
+  ip link set lab0 up && ip link set lab1 up
+  postconf -e 'relayhost = [192.0.2.10]:25'
+  lab_start_postfix
+  local s
+  for s in 2000 3000 4000; do lab_send "$s" "carol@example.net"; done
+  lab_send 2500 "$LAB_USER@$LAB_HOSTNAME"
+  lab_wait_status 4 || LAB_WAIT_FAILED=1
+  lab_capture
+  lab_run_mailsleuth
+  lab_notes "live-relay-refused" "relayhost = [192.0.2.10]:25 on a veth interface (nothing listens there); three messages to carol@example.net, one local; mailsleuth run inside."
+  lab_stop
+  grep -q 'Connection refused' "$LAB_OUT/mail.log" || { lab_log "expected Connection refused deferrals"; return 1; }
+}
+
+describe_live_maildir_root() { echo "home_mailbox = Maildir/ and alice's Maildir owned by root 0700: Postfix local(8) bounces (5.2.0)"; }
+scenario_live_maildir_root() {
+  lab_setup
+  postconf -e 'home_mailbox = Maildir/' 'mailbox_command ='
+  chown -R root:root "/home/$LAB_USER/Maildir"
+  chmod -R 0700 "/home/$LAB_USER/Maildir"
+  lab_start_postfix
+  lab_send 2000 "$LAB_USER@$LAB_HOSTNAME"
+  lab_send 9000 "$LAB_USER@$LAB_HOSTNAME"
+  lab_wait_status 2 || LAB_WAIT_FAILED=1
+  lab_capture
+  lab_run_mailsleuth
+  lab_notes "live-maildir-root" "home_mailbox = Maildir/ (Postfix's own Maildir delivery, no maildrop); /home/$LAB_USER/Maildir chown root:root, chmod 0700; two messages to $LAB_USER; mailsleuth run inside."
+  lab_stop
+  grep -q 'status=\(bounced\|deferred\)' "$LAB_OUT/mail.log" || { lab_log "expected failed deliveries"; return 1; }
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   lab_main "$@"
 fi
