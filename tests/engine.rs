@@ -256,6 +256,21 @@ fn a_rule_whose_input_could_not_be_observed_is_skipped_not_passed() {
 }
 
 #[test]
+fn a_rule_that_fails_before_reaching_an_unobservable_kind_is_passed() {
+    // No /tmp problem at all: that the logs could not be read does not matter.
+    let r = r#"(id: "x.order", title: "t", description: "d", kind: Symptom,
+        when: [Match(fact: "path_stat", where: {"path": Eq("/tmp"), "mode": LacksBits(0o1777)}),
+               Match(fact: "log_signature", where: {"category": Eq("tmp-file-failure")})], references: ["t"])"#;
+    let k = ok_kb(&[("rules/x/order.ron", r)]);
+    let mut facts = set(vec![dir("/tmp", 0o1777, "root")]);
+    facts.unavailable("log_signature", "mail logs", "permission denied");
+    assert_eq!(engine::run(&k, facts).outcome("x.order").map(|o| o.status), Some(Status::Passed));
+    let mut facts = set(vec![dir("/tmp", 0o700, "root")]);
+    facts.unavailable("log_signature", "mail logs", "permission denied");
+    assert_eq!(engine::run(&k, facts).outcome("x.order").map(|o| o.status), Some(Status::Skipped));
+}
+
+#[test]
 fn absence_of_an_unobservable_kind_is_not_proof() {
     // /tmp is wrong, but the logs could not be read: "no tmp-file-failure line" is unknown.
     let k = ok_kb(&[("rules/permissions/tmp_latent.ron", NEG_RULE)]);

@@ -124,7 +124,7 @@ pub fn evaluate(r: &LoadedRule, facts: &FactSet) -> (Outcome, Vec<Fact>, Vec<Dia
         return (mk(Status::Error, e, Vec::new()), Vec::new(), Vec::new());
     }
     if sols.is_empty() {
-        let missing = missing_inputs(r, facts);
+        let missing = missing_inputs(r, facts, first_failing(r, facts));
         let status = if missing.is_empty() { Status::Passed } else { Status::Skipped };
         return (mk(status, String::new(), missing), Vec::new(), Vec::new());
     }
@@ -161,10 +161,29 @@ fn negated_unavailable(r: &LoadedRule, facts: &FactSet) -> Vec<Unavailable> {
     out
 }
 
-/// The unavailability records of every kind the rule reads.
-fn missing_inputs(r: &LoadedRule, facts: &FactSet) -> Vec<Unavailable> {
+/// Index of the first condition after which no solution is left: conditions after it never
+/// mattered, so what they read being unobservable does not make the rule "not checked".
+fn first_failing(r: &LoadedRule, facts: &FactSet) -> usize {
+    let mut partial = vec![Binding::default()];
+    for (i, c) in r.rule.when.iter().enumerate() {
+        let mut next = Vec::new();
+        for b in &partial {
+            if matcher::solve(std::slice::from_ref(c), facts, b, &mut next).is_err() {
+                return i;
+            }
+        }
+        if next.is_empty() {
+            return i;
+        }
+        partial = next;
+    }
+    r.rule.when.len().saturating_sub(1)
+}
+
+/// The unavailability records of the kinds read by conditions `0..=upto`.
+fn missing_inputs(r: &LoadedRule, facts: &FactSet, upto: usize) -> Vec<Unavailable> {
     let mut reads = Vec::new();
-    for c in &r.rule.when {
+    for c in r.rule.when.iter().take(upto + 1) {
         c.required_reads(&mut reads);
     }
     let mut out: Vec<Unavailable> = Vec::new();
