@@ -94,7 +94,9 @@ pub fn split_syslog(line: &str) -> LogLine<'_> {
         Some(n) => {
             let rest = line[n..].trim_start();
             match rest.split_once(' ') {
-                Some((host, after)) if split_tag(after).is_some() => (Some(&line[..n]), Some(host), after),
+                // A host name never ends in ':' (`Jan 29 09:33:58 cyrus/pop3[4297]: badlogin: ...`
+                // has no host: the first word is the tag).
+                Some((host, after)) if !host.ends_with(':') && split_tag(after).is_some() => (Some(&line[..n]), Some(host), after),
                 _ => (Some(&line[..n]), None, rest),
             }
         }
@@ -131,16 +133,37 @@ fn field<'a>(message: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// The best signature for a line: highest priority, then catalogue order.
+///
+/// A bare `word: text` line (no time stamp, no pid, no path in the "tag") is ambiguous: it may
+/// be a message that starts with a Postfix severity or a function name (`warning: ...`,
+/// `fatal: ...`, `lookup_sql: ...`, as `journalctl -o cat` and test corpora show them) rather
+/// than a syslog tag. Such a line is also tried whole, as a line without a tag; the tagged
+/// reading wins ties.
 pub fn classify<'k>(sigs: &'k [Signature], line: &LogLine<'_>) -> Option<(&'k Signature, BTreeMap<String, String>)> {
+    let best = best_match(sigs, line.program, line.message);
+    match (line.timestamp, line.pid, line.program) {
+        (None, None, Some(p)) if !p.contains('/') => {
+            let whole = format!("{p}: {}", line.message);
+            match (best, best_match(sigs, None, &whole)) {
+                (Some(b), Some(w)) if w.0.priority > b.0.priority => Some(w),
+                (None, w) => w,
+                (b, _) => b,
+            }
+        }
+        _ => best,
+    }
+}
+
+fn best_match<'k>(sigs: &'k [Signature], program: Option<&str>, message: &str) -> Option<(&'k Signature, BTreeMap<String, String>)> {
     let mut best: Option<(&Signature, BTreeMap<String, String>)> = None;
     for s in sigs {
-        if !s.applies_to(line.program) {
+        if !s.applies_to(program) {
             continue;
         }
         if best.as_ref().is_some_and(|(b, _)| b.priority >= s.priority) {
             continue;
         }
-        if let Some(c) = s.captures(line.message) {
+        if let Some(c) = s.captures(message) {
             best = Some((s, c));
         }
     }
@@ -365,6 +388,37 @@ mod tests {
         let msg = split_syslog("3F2A61C0F1: to=<a@b.example>, status=sent (250 ok)");
         assert_eq!(msg.program, None);
         assert_eq!(queue_id(msg.message), Some("3F2A61C0F1"));
+    }
+
+    #[test]
+    fn a_tag_right_after_the_time_stamp_is_not_a_host() {
+        let l = split_syslog("Feb 20 17:23:32 cyrus/pop3[4297]: badlogin: client.example [192.0.2.4] plaintext bob");
+        assert_eq!((l.host, l.program, l.pid), (None, Some("cyrus/pop3"), Some("4297")));
+        assert_eq!(l.message, "badlogin: client.example [192.0.2.4] plaintext bob");
+    }
+
+    fn sig(id: &str, priority: i32, regex: &str) -> Signature {
+        Signature {
+            id: id.into(),
+            programs: vec![],
+            literal: None,
+            regex: crate::kb::rule::Pattern(regex::Regex::new(regex).unwrap()),
+            category: "other".into(),
+            severity: Default::default(),
+            meaning: String::new(),
+            priority,
+            examples: vec![],
+        }
+    }
+
+    #[test]
+    fn a_bare_severity_prefix_is_also_read_as_part_of_the_message() {
+        let sigs = [sig("t.anvil", 10, r"warning: Connection rate limit exceeded"), sig("t.any", 0, r"^Connection")];
+        let id = |l: &str| classify_line(&sigs, l).map(|(s, _)| s.id.clone());
+        // `warning` is taken for a tag by the splitter; the whole line is tried too.
+        assert_eq!(id("warning: Connection rate limit exceeded: 3 from x[192.0.2.1] for service smtp").as_deref(), Some("t.anvil"));
+        // With a time stamp or a pid it is a real tag: only the message is matched.
+        assert_eq!(id("Nov 23 10:45:29 mx1 warning[1]: Connection rate limit exceeded").as_deref(), Some("t.any"));
     }
 
     #[test]
