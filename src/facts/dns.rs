@@ -570,7 +570,7 @@ ff02::2 ip6-allrouters
     }
 
     fn text(t: &str) -> Payload {
-        Payload::Text { text: t.to_string(), first_line: 1, skipped_bytes: 0, lossy: false, exit: None }
+        Payload::text(t.to_string())
     }
 
     fn file(id: u32, path: &str, payload: Payload) -> Observation {

@@ -1327,16 +1327,7 @@ mod tests {
         Payload::Failed { failure: crate::observe::Failure::NotInstalled, message: format!("{prog}: not found") }
     }
     fn bundle(observations: Vec<Observation>) -> Bundle {
-        Bundle {
-            format: String::new(),
-            version: 1,
-            mailsleuth: String::new(),
-            host: "mx1".into(),
-            root: "/".into(),
-            live: true,
-            created_at: 0,
-            observations,
-        }
+        Bundle::of("mx1", "/", true, observations)
     }
     fn facts_of(b: &Bundle) -> FactSet {
         let mut out = FactSet::new();

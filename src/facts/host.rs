@@ -397,26 +397,16 @@ mod identity_tests {
     use crate::observe::Observation;
 
     fn file(id: u32, path: &str, text: &str) -> Observation {
-        Observation {
-            id,
-            source: Source::File { path: path.into() },
-            at: 0,
-            elapsed_ms: 0,
-            payload: Payload::Text { text: text.into(), first_line: 1, skipped_bytes: 0, lossy: false, exit: None },
-        }
+        Observation { id, source: Source::File { path: path.into() }, at: 0, elapsed_ms: 0, payload: Payload::text(text) }
     }
 
     #[test]
     fn myhostname_mailname_and_secondary_instances_are_compared() {
-        let bundle = Bundle {
-            format: String::new(),
-            version: 1,
-            mailsleuth: String::new(),
-            host: "mx1".into(),
-            root: "/srv/copy".into(),
-            live: false,
-            created_at: 0,
-            observations: vec![
+        let bundle = Bundle::of(
+            "mx1",
+            "/srv/copy",
+            false,
+            vec![
                 file(0, "/etc/hostname", "mx1\n"),
                 file(1, "/etc/mailname", "example.org\n"),
                 file(
@@ -426,7 +416,7 @@ mod identity_tests {
                 ),
                 file(3, "/etc/postfix-out/main.cf", "queue_directory = /var/spool/postfix-out\ninet_interfaces = 192.0.2.7\n"),
             ],
-        };
+        );
         let mut out = FactSet::new();
         identity(&bundle, &mut out);
         let f = out.of_kind("host_identity").next().expect("identity");

@@ -318,7 +318,7 @@ mod tests {
     const SS: &str = include_str!("../../tests/fixtures/captured/outputs/ss-ltnp.txt");
 
     fn text(t: &str) -> Payload {
-        Payload::Text { text: t.to_string(), first_line: 1, skipped_bytes: 0, lossy: false, exit: None }
+        Payload::text(t.to_string())
     }
     fn bundle(obs: Vec<(&str, Payload)>) -> Bundle {
         Bundle {

@@ -165,6 +165,13 @@ pub struct Observation {
     pub payload: Payload,
 }
 
+impl Payload {
+    /// Text read in full (a command's output, a whole file), with nothing dropped.
+    pub fn text(text: impl Into<String>) -> Payload {
+        Payload::Text { text: text.into(), first_line: 1, skipped_bytes: 0, lossy: false, exit: None }
+    }
+}
+
 impl Observation {
     pub fn text(&self) -> Option<&str> {
         match &self.payload {
@@ -203,6 +210,19 @@ pub const BUNDLE_FORMAT: &str = "mailsleuth-bundle";
 pub const BUNDLE_VERSION: u32 = 1;
 
 impl Bundle {
+    /// A bundle of the given observations (tests, tools building bundles by hand).
+    pub fn of(host: &str, root: &str, live: bool, observations: Vec<Observation>) -> Bundle {
+        Bundle {
+            format: BUNDLE_FORMAT.to_string(),
+            version: BUNDLE_VERSION,
+            mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
+            host: host.to_string(),
+            root: root.to_string(),
+            live,
+            created_at: 0,
+            observations,
+        }
+    }
     pub fn find(&self, source: &Source) -> Option<&Observation> {
         self.observations.iter().find(|o| &o.source == source)
     }

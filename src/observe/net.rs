@@ -219,7 +219,7 @@ pub fn probe(target: SocketAddr) -> Payload {
         }
         Err(e) => return failed(Failure::Io, format!("connect: {e}")),
     };
-    let text = |t: String| Payload::Text { text: t, first_line: 1, skipped_bytes: 0, lossy: false, exit: None };
+    let text = |t: String| Payload::text(t);
     if target.port() == 465 {
         return text(String::new());
     }
