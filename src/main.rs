@@ -156,6 +156,14 @@ enum RulesCmd {
         #[command(flatten)]
         kb: Kb,
     },
+    /// Run every scenario (tests/scenarios/*/expect.ron): what must fire, must not, rank 1.
+    Test {
+        /// The scenarios directory.
+        #[arg(long, value_name = "DIR", default_value = "tests/scenarios")]
+        dir: PathBuf,
+        #[command(flatten)]
+        kb: Kb,
+    },
     /// Scaffold a new rule and its two scenarios (fires / near miss) in a project checkout.
     New {
         /// AREA/NAME, e.g. permissions/maildir_not_owned
@@ -438,6 +446,41 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
             let k = load_kb(&kb)?;
             print!("{}", mailsleuth::engine::graph::to_dot(&k));
             Ok(0)
+        }
+        RulesCmd::Test { dir, kb } => {
+            let k = load_kb(&kb)?;
+            let dirs = mailsleuth::scenario::discover(&dir);
+            if dirs.is_empty() {
+                return Err(Fail(format!("{}: no scenario (a folder with expect.ron)", dir.display())));
+            }
+            let (mut ok, mut failed, mut cannot) = (0, 0, 0);
+            for d in dirs {
+                let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+                match mailsleuth::scenario::run(&d, &k) {
+                    Ok(mailsleuth::scenario::Outcome::Ran(r)) if r.failures.is_empty() => {
+                        ok += 1;
+                        let top = r.report.diagnoses.first().map(|x| x.id.as_str()).unwrap_or("(clean)");
+                        println!("ok      {name}  [rank 1: {top}]");
+                    }
+                    Ok(mailsleuth::scenario::Outcome::Ran(r)) => {
+                        failed += 1;
+                        println!("FAILED  {name}");
+                        for f in &r.failures {
+                            println!("        {f}");
+                        }
+                    }
+                    Ok(mailsleuth::scenario::Outcome::CannotRun(why)) => {
+                        cannot += 1;
+                        println!("not run {name}: {why}");
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        println!("FAILED  {name}: {e}");
+                    }
+                }
+            }
+            println!("{ok} passed, {failed} failed, {cannot} not run");
+            Ok(if failed > 0 { 1 } else { 0 })
         }
         RulesCmd::New { spec, dir } => {
             for p in mailsleuth::scaffold::new_rule(&dir, &spec)? {

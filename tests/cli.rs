@@ -190,6 +190,26 @@ fn rules_commands() {
 }
 
 #[test]
+fn rules_test_runs_every_scenario_and_fails_on_a_broken_expectation() {
+    let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios");
+    let o = run(&["rules", "test", "--dir", scenarios, "--no-system-rules"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("ok      founding-tmp-0700-maildrop  [rank 1: permissions.tmp_blocks_maildrop]"), "{out}");
+    assert!(out.lines().last().is_some_and(|l| l.ends_with(" failed, 0 not run") && l.contains(" 0 failed")), "{out}");
+    // A scenario whose expectation is wrong makes the command fail and say which.
+    let dir = std::env::temp_dir().join(format!("mailsleuth-cli-rulestest-{}", std::process::id()));
+    let bad = dir.join("wrong-expectation");
+    std::fs::create_dir_all(&bad).expect("mkdir");
+    std::fs::copy(Path::new(scenarios).join("lab-live-founding/bundle.json"), bad.join("bundle.json")).expect("copy bundle");
+    std::fs::write(bad.join("expect.ron"), "(description: \"wrong on purpose\", rank1: Some(\"queue.deferred_mail\"))").expect("write");
+    let o = run(&["rules", "test", "--dir", dir.to_str().expect("utf-8"), "--no-system-rules"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("rank 1 must be `queue.deferred_mail` but is `permissions.tmp_blocks_maildrop`"), "{}", stdout(&o));
+}
+
+#[test]
 fn rules_new_scaffolds_a_rule_that_loads_and_its_two_scenarios() {
     let dir = std::env::temp_dir().join(format!("mailsleuth-cli-new-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
