@@ -21,7 +21,12 @@ use observe::Bundle;
 
 /// Parse a bundle and run every rule: the whole diagnosis, without touching any system.
 pub fn diagnose(bundle: &Bundle, k: &Knowledge) -> report::Report {
-    let facts = facts::parse::facts_from(bundle, k);
+    diagnose_in_window(bundle, k, &facts::time::WindowSpec::default())
+}
+
+/// [`diagnose`], considering only the log lines inside `window`.
+pub fn diagnose_in_window(bundle: &Bundle, k: &Knowledge, window: &facts::time::WindowSpec) -> report::Report {
+    let facts = facts::parse::facts_in_window(bundle, k, window);
     let eval = engine::run(k, facts);
     report::Report::new(bundle, k, eval)
 }

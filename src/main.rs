@@ -51,6 +51,29 @@ struct Kb {
     no_system_rules: bool,
 }
 
+#[derive(Args, Clone, Default)]
+struct LogWindow {
+    /// Only log lines since then: a duration back from the newest line (2h, 30m, 3d) or a
+    /// date (2026-11-23, 2026-11-23 08:00). Default: the last 24 hours of the newest line.
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Only log lines until then (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Every log line read, whatever its time.
+    #[arg(long, conflicts_with_all = ["since", "until"])]
+    all_logs: bool,
+}
+
+impl LogWindow {
+    fn spec(&self) -> Result<mailsleuth::facts::time::WindowSpec, Fail> {
+        for v in self.since.iter().chain(&self.until) {
+            mailsleuth::facts::time::parse_bound(v, 0).map_err(|e| Fail(format!("--since/--until {e}")))?;
+        }
+        Ok(mailsleuth::facts::time::WindowSpec { since: self.since.clone(), until: self.until.clone(), all: self.all_logs })
+    }
+}
+
 #[derive(Clone, Copy, Default, ValueEnum)]
 enum Format {
     #[default]
@@ -64,6 +87,8 @@ enum Command {
     Why {
         #[command(flatten)]
         gather: Gather,
+        #[command(flatten)]
+        window: LogWindow,
         #[command(flatten)]
         kb: Kb,
         #[arg(long, value_enum, default_value_t)]
@@ -85,6 +110,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         bundle: PathBuf,
         #[command(flatten)]
+        window: LogWindow,
+        #[command(flatten)]
         kb: Kb,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -98,6 +125,8 @@ enum Command {
         /// Read the facts of a bundle instead of this machine.
         #[arg(long, value_name = "FILE")]
         bundle: Option<PathBuf>,
+        #[command(flatten)]
+        window: LogWindow,
         #[command(flatten)]
         kb: Kb,
         /// Only facts of this kind.
@@ -187,6 +216,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let cmd = cli.command.unwrap_or(Command::Why {
         gather: Gather { timeout: 5.0, ..Gather::default() },
+        window: LogWindow::default(),
         kb: Kb::default(),
         format: Format::Human,
         explain: None,
@@ -246,15 +276,17 @@ fn read_bundle(path: &PathBuf) -> Result<Bundle, Fail> {
 
 fn run(cmd: Command) -> Result<u8, Fail> {
     match cmd {
-        Command::Why { gather, kb, format, explain } => {
+        Command::Why { gather, window, kb, format, explain } => {
+            let spec = window.spec()?;
             let k = load_kb(&kb)?;
             let bundle = observe::collect(&options(&gather)?);
-            diagnose_and_print(&bundle, &k, format, explain)
+            diagnose_and_print(&bundle, &k, &spec, format, explain)
         }
-        Command::Diagnose { bundle, kb, format, explain } => {
+        Command::Diagnose { bundle, window, kb, format, explain } => {
+            let spec = window.spec()?;
             let k = load_kb(&kb)?;
             let b = read_bundle(&bundle)?;
-            diagnose_and_print(&b, &k, format, explain)
+            diagnose_and_print(&b, &k, &spec, format, explain)
         }
         Command::Collect { gather, output } => {
             let bundle = observe::collect(&options(&gather)?);
@@ -264,13 +296,14 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             eprintln!("mailsleuth: {} observations saved to {} ({failed} could not be made)", bundle.observations.len(), output.display());
             Ok(0)
         }
-        Command::Facts { gather, bundle, kb, kind, format } => {
+        Command::Facts { gather, bundle, window, kb, kind, format } => {
+            let spec = window.spec()?;
             let k = load_kb(&kb)?;
             let b = match bundle {
                 Some(p) => read_bundle(&p)?,
                 None => observe::collect(&options(&gather)?),
             };
-            print_facts(&b, &k, kind.as_deref(), format)
+            print_facts(&b, &k, &spec, kind.as_deref(), format)
         }
         Command::Rules { action } => rules(action),
         Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
@@ -280,8 +313,14 @@ fn run(cmd: Command) -> Result<u8, Fail> {
     }
 }
 
-fn diagnose_and_print(bundle: &Bundle, k: &Knowledge, format: Format, explain: Option<String>) -> Result<u8, Fail> {
-    let report: Report = mailsleuth::diagnose(bundle, k);
+fn diagnose_and_print(
+    bundle: &Bundle,
+    k: &Knowledge,
+    window: &mailsleuth::facts::time::WindowSpec,
+    format: Format,
+    explain: Option<String>,
+) -> Result<u8, Fail> {
+    let report: Report = mailsleuth::diagnose_in_window(bundle, k, window);
     if let Some(id) = explain {
         return print_explain(&report, k, &id);
     }
@@ -335,8 +374,14 @@ fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn print_facts(b: &Bundle, k: &Knowledge, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
-    let facts = mailsleuth::facts::parse::facts_from(b, k);
+fn print_facts(
+    b: &Bundle,
+    k: &Knowledge,
+    window: &mailsleuth::facts::time::WindowSpec,
+    kind: Option<&str>,
+    format: Format,
+) -> Result<u8, Fail> {
+    let facts = mailsleuth::facts::parse::facts_in_window(b, k, window);
     let selected: Vec<&mailsleuth::facts::Fact> = facts.all().iter().filter(|f| kind.is_none_or(|want| f.kind == want)).collect();
     match format {
         Format::Json => {

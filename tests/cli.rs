@@ -247,6 +247,29 @@ fn terminal_escapes_in_a_log_are_neutralised() {
 }
 
 #[test]
+fn the_log_window_leaves_out_old_lines() {
+    let bundle = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/lab-live-founding/bundle.json");
+    // Default: the last 24 hours of the newest line; the whole (minutes-long) lab log is in it.
+    let v = json(&run(&["diagnose", "--bundle", bundle, "--format", "json", "--no-system-rules"]));
+    assert_eq!(v["logs"]["log_lines_outside_window"], 0, "{}", v["logs"]);
+    assert!(v["logs"]["log_window_since"].as_str().is_some_and(|s| s.starts_with("2026-11-2")), "{}", v["logs"]);
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["diagnoses"].as_array().map(|a| a.iter().filter_map(|d| d["id"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
+    assert!(ids(&v).contains(&"delivery.maildrop_tmpfile_failures".to_string()));
+    // A window after the lab ran: every line is left out, and the maildrop failures with them.
+    let v = json(&run(&["diagnose", "--bundle", bundle, "--since", "2026-11-24", "--format", "json", "--no-system-rules"]));
+    assert_eq!(v["logs"]["log_lines_outside_window"], v["logs"]["log_lines"], "{}", v["logs"]);
+    assert!(!ids(&v).contains(&"delivery.maildrop_tmpfile_failures".to_string()), "{:?}", ids(&v));
+    // A window before the lab ran: every line is outside.
+    let v = json(&run(&["diagnose", "--bundle", bundle, "--until", "2026-01-01", "--format", "json", "--no-system-rules"]));
+    assert_eq!(v["logs"]["log_lines_outside_window"], v["logs"]["log_lines"]);
+    let o = run(&["diagnose", "--bundle", bundle, "--since", "yesterday", "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected a duration"), "{}", stderr(&o));
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["why", "--format", "xml"]).status.code(), Some(2));
     assert_eq!(run(&["why", "--root", "/nonexistent/mailsleuth"]).status.code(), Some(2));

@@ -100,6 +100,8 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("max_size", "integer", "largest size= of those messages (when known)"),
             ("first_seen", "string", "timestamp of the first matching line"),
             ("last_seen", "string", "timestamp of the last matching line"),
+            ("first_at", "integer", "first matching line, seconds since the epoch on the log's clock"),
+            ("last_at", "integer", "last matching line, seconds since the epoch on the log's clock"),
         ],
     },
     KindSpec {

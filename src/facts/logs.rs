@@ -188,6 +188,8 @@ struct SigAgg {
     last: Option<Evidence>,
     first_seen: Option<String>,
     last_seen: Option<String>,
+    first_at: Option<i64>,
+    last_at: Option<i64>,
 }
 
 #[derive(Default)]
@@ -200,6 +202,11 @@ struct StatusAgg {
 /// Everything learnt from the logs, before it becomes facts.
 #[derive(Default)]
 pub struct LogScan {
+    /// Only lines inside it count (lines without a stamp always do).
+    pub window: super::time::Window,
+    /// Collection time, for the year of classic stamps.
+    pub reference: i64,
+    pub outside: u64,
     sigs: BTreeMap<String, SigAgg>,
     sizes: HashMap<String, i64>,
     final_status: HashMap<String, String>,
@@ -230,6 +237,13 @@ impl LogScan {
                 continue;
             }
             let l = split_syslog(raw);
+            let at = l.timestamp.and_then(|t| super::time::parse_stamp(t, self.reference));
+            if let Some(t) = at {
+                if !self.window.contains(t) {
+                    self.outside += 1;
+                    continue;
+                }
+            }
             let qid = queue_id(l.message);
             if let Some(q) = qid {
                 if let (Some(size), true) = (field(l.message, "size="), l.message.contains("from=<")) {
@@ -254,9 +268,11 @@ impl LogScan {
                 }
                 if agg.first_seen.is_none() {
                     agg.first_seen = l.timestamp.map(str::to_string);
+                    agg.first_at = at;
                 }
                 if l.timestamp.is_some() {
                     agg.last_seen = l.timestamp.map(str::to_string);
+                    agg.last_at = at.or(agg.last_at);
                 }
                 sample(&mut agg.samples, &mut agg.last, Evidence::new(format!("{path}:{lineno}"), raw));
             }
@@ -300,6 +316,12 @@ impl LogScan {
             if let Some(t) = &agg.last_seen {
                 f.set("last_seen", t.as_str());
             }
+            if let Some(t) = agg.first_at {
+                f.set("first_at", t);
+            }
+            if let Some(t) = agg.last_at {
+                f.set("last_at", t);
+            }
             f.evidence = agg.samples.clone();
             f.evidence.extend(agg.last.clone());
             f.more_evidence = agg.count - f.evidence.len() as u64;
@@ -322,6 +344,9 @@ impl LogScan {
         out.stats.log_lines += self.lines;
         out.stats.log_lines_skipped += self.skipped;
         out.stats.log_lines_matched += self.matched;
+        out.stats.log_lines_outside_window += self.outside;
+        out.stats.log_window_since = self.window.since.map(super::time::format);
+        out.stats.log_window_until = self.window.until.map(super::time::format);
         out.extend(self.files);
     }
 }
@@ -329,8 +354,29 @@ impl LogScan {
 /// The log kinds, marked unavailable when no log could be read.
 const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary"];
 
+/// The newest timestamp in the logs: the last stamped line of each file.
+pub fn newest_stamp(bundle: &Bundle) -> Option<i64> {
+    let reference = bundle.created_at as i64;
+    bundle
+        .observations
+        .iter()
+        .filter(|o| matches!(o.source, Source::Log { .. }))
+        .filter_map(|o| o.text())
+        .filter_map(|t| {
+            t.lines().rev().take(50).find_map(|l| split_syslog(l).timestamp.and_then(|s| super::time::parse_stamp(s, reference)))
+        })
+        .max()
+}
+
 pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
-    let mut scan = LogScan::default();
+    facts_in_window(bundle, k, &super::time::WindowSpec::default(), out);
+}
+
+/// Log facts for the lines inside the window `spec` asks for (an invalid spec falls back to
+/// no window; the CLI validates it first).
+pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, out: &mut FactSet) {
+    let mut scan = LogScan { reference: bundle.created_at as i64, ..LogScan::default() };
+    scan.window = spec.resolve(newest_stamp(bundle)).unwrap_or_default();
     let mut problems = Vec::new();
     let mut read_any = false;
     for o in &bundle.observations {

@@ -19,6 +19,7 @@ pub mod parse;
 pub mod postconf;
 pub mod queue;
 pub mod services;
+pub mod time;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -229,6 +230,14 @@ pub struct ReadStats {
     pub log_lines: u64,
     pub log_lines_skipped: u64,
     pub log_lines_matched: u64,
+    /// Lines read but outside the time window (`--since`/`--until`; default: the last 24 h).
+    #[serde(default)]
+    pub log_lines_outside_window: u64,
+    /// The window applied, on the log's clock (`2026-11-23 08:15:05`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_window_since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_window_until: Option<String>,
 }
 
 /// All facts known at a point in time, indexed by kind.

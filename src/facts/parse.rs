@@ -11,12 +11,17 @@ use std::collections::HashMap;
 
 /// Every fact the bundle supports.
 pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
+    facts_in_window(bundle, k, &super::time::WindowSpec::default())
+}
+
+/// [`facts_from`], with the log time window the user asked for.
+pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::WindowSpec) -> FactSet {
     let mut out = FactSet::new();
     let users = id_names(bundle, "/etc/passwd");
     let groups = id_names(bundle, "/etc/group");
     stat_facts(bundle, &users, &groups, &mut out);
     postconf::facts(&bundle.observations, &mut out);
-    logs::facts(bundle, k, &mut out);
+    logs::facts_in_window(bundle, k, window, &mut out);
     super::mailconf::facts(bundle, &mut out);
     super::queue::facts(bundle, &mut out);
     super::host::facts(bundle, &mut out);

@@ -200,6 +200,18 @@ fn footer(r: &Report, s: &mut String, st: Style) {
     }
     let _ = writeln!(s);
     let l = &r.logs;
+    if l.log_lines_outside_window > 0 {
+        let since = l.log_window_since.as_deref().map(|t| format!(" since {t}")).unwrap_or_default();
+        let until = l.log_window_until.as_deref().map(|t| format!(" until {t}")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{}",
+            st.dim(&format!(
+                "Log window:{since}{until} ({} older or newer lines left out; --since, --until or --all-logs to change it).",
+                l.log_lines_outside_window
+            ))
+        );
+    }
     let _ = writeln!(
         s,
         "{}",
