@@ -621,12 +621,18 @@ lab_expect_logged() {
   return "$bad"
 }
 
-lab_wait_log() {  # lab_wait_log FILE REGEX: bounded wait for a line
-  local f=$1 re=$2 t=0
-  while ! grep -Eq "$re" "$f" 2>/dev/null; do
-    t=$((t + 1)); [ "$t" -ge $((LAB_WAIT * 10)) ] && { lab_log "timeout waiting for /$re/ in $f"; return 1; }
+# lab_wait_until WHAT CMD...: poll CMD every 0.1 s until it succeeds, for at most LAB_WAIT s.
+lab_wait_until() {
+  local what=$1 t=0
+  shift
+  while ! "$@"; do
+    t=$((t + 1)); [ "$t" -ge $((LAB_WAIT * 10)) ] && { lab_log "timeout waiting for $what"; return 1; }
     sleep 0.1
   done
+}
+
+lab_wait_log() {  # lab_wait_log FILE REGEX: bounded wait for a line
+  lab_wait_until "/$2/ in $1" grep -Eq "$2" "$1"
 }
 
 describe_capture_smtpd_rejects() { echo "smtpd: relay, unknown user, HELO, sender domain, DNSBL, greylisting, SASL, client errors, rate limits"; }
@@ -1085,13 +1091,11 @@ scenario_capture_smtp_replies() {
 
 # lab_wait_more N: wait (bounded) until N more status= lines than now exist.
 lab_wait_more() {
-  local want=$(( $(lab_count_status) + $1 )) t=0
+  local want=$(( $(lab_count_status) + $1 ))
   shift
   "$@"
-  while [ "$(lab_count_status)" -lt "$want" ]; do
-    t=$((t + 1)); [ "$t" -ge $((LAB_WAIT * 10)) ] && { lab_log "timeout waiting for status lines"; return 1; }
-    sleep 0.1
-  done
+  lab_have_status() { [ "$(lab_count_status)" -ge "$want" ]; }
+  lab_wait_until "status lines" lab_have_status
 }
 
 describe_capture_local_failures() { echo "local/virtual/pipe: unknown user, loops, mailbox permissions and size, maildrop quota, failing commands"; }
@@ -1226,7 +1230,7 @@ scenario_capture_system_errors() {
   umount /var/mail
   postconf -e "home_mailbox = Maildir/"
   postfix reload >/dev/null 2>&1; sleep 1
-  mount -t tmpfs -o size=64k,mode=0700,uid=$(id -u "$LAB_USER") lab-maildir-full "/home/$LAB_USER/Maildir/tmp"
+  mount -t tmpfs -o size=64k,mode=0700,uid="$(id -u "$LAB_USER")" lab-maildir-full "/home/$LAB_USER/Maildir/tmp"
   dd if=/dev/zero of="/home/$LAB_USER/Maildir/tmp/filler" bs=4k count=100 2>/dev/null || true
   lab_wait_more 1 lab_send 20000 "$me" || true
   umount "/home/$LAB_USER/Maildir/tmp"
