@@ -725,8 +725,7 @@ read"
     "smtpd_client_connection_rate_limit = 2" "smtpd_client_message_rate_limit = 1" \
     "smtpd_client_recipient_rate_limit = 2"
   postfix reload >/dev/null 2>&1; sleep 1
-  local i
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     lab_swaks --ehlo client.lab.example -f "$LAB_SENDER" -t "$me,postmaster@$LAB_HOSTNAME,root@$LAB_HOSTNAME"
   done
   sleep 1
@@ -1314,8 +1313,7 @@ send NOOP\r\n
 read"
   # A client that passed the tests, and a new one connecting three times at once (the limit is two).
   lab_swaks --ehlo client.lab.example -f "$LAB_SENDER" -t "$me"
-  local i
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     lab_smtp_raw 127.0.0.1 25 127.0.0.11 "sleep 1
 close" &
   done
