@@ -158,6 +158,43 @@ enum LogsCmd {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Overview of mail logs: deliveries by status, deferral reasons by destination and by
+    /// signature, the size split, warnings/fatals/panics, and trends. Without FILE: the mail
+    /// logs of the host (under --root) and all their rotations.
+    Stats {
+        #[command(flatten)]
+        input: LogInput,
+        /// Rows per table in the human report.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Group the problem lines (warning/error/fatal, deferred, bounced, reject) that no
+    /// signature matched into templates, most frequent first: where new signatures come from.
+    Unknown {
+        #[command(flatten)]
+        input: LogInput,
+        /// Templates to show.
+        #[arg(long, default_value_t = 25)]
+        top: usize,
+    },
+}
+
+#[derive(Args, Clone)]
+struct LogInput {
+    /// Log files, oldest first (plain or .gz).
+    files: Vec<PathBuf>,
+    /// Without FILE: read the host's mail logs under DIR instead of `/`.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(flatten)]
+    window: LogWindow,
+    #[command(flatten)]
+    kb: Kb,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Threads (default: every core, at most 8).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -310,6 +347,8 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             let k = load_kb(&kb)?;
             classify(&k, &input, format)
         }
+        Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false),
+        Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true),
     }
 }
 
@@ -402,6 +441,27 @@ fn print_facts(
                 println!("unavailable {}: {}: {}", u.kind, mailsleuth::text::sanitize(&u.what), mailsleuth::text::sanitize(&u.why));
             }
         }
+    }
+    Ok(0)
+}
+
+fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
+    use mailsleuth::report::logstats;
+    let spec = input.window.spec()?;
+    let k = load_kb(&input.kb)?;
+    let files: Vec<(String, PathBuf)> = if input.files.is_empty() {
+        let opts = options(&Gather { root: input.root.clone(), ..Gather::default() })?;
+        observe::logs::discover_all(&opts)
+    } else {
+        input.files.iter().map(|p| (p.display().to_string(), p.clone())).collect()
+    };
+    let threads = input.threads.unwrap_or_else(mailsleuth::facts::logscan::default_threads).max(1);
+    let stats = observe::logs::scan_files(&files, &k, &spec, unknown, threads).map_err(Fail)?;
+    match (input.format, unknown) {
+        (Format::Json, false) => println!("{}", logstats::to_json(&stats)),
+        (Format::Json, true) => println!("{}", logstats::unknown_json(&stats, top)),
+        (Format::Human, false) => print!("{}", logstats::human(&stats, top)),
+        (Format::Human, true) => print!("{}", logstats::unknown_human(&stats, top)),
     }
     Ok(0)
 }

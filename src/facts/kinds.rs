@@ -102,6 +102,7 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("last_seen", "string", "timestamp of the last matching line"),
             ("first_at", "integer", "first matching line, seconds since the epoch on the log's clock"),
             ("last_at", "integer", "last matching line, seconds since the epoch on the log's clock"),
+            ("trend", "string", "second half of the window against the first: rising, falling, steady, stopped, sparse (under 4 lines)"),
         ],
     },
     KindSpec {
@@ -114,6 +115,20 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("messages", "integer", "distinct messages whose last status is this"),
             ("min_size", "integer", "smallest size= among those messages (when known)"),
             ("max_size", "integer", "largest size= among those messages (when known)"),
+            ("trend", "string", "status= lines, second half of the window against the first: rising, falling, steady, stopped, sparse"),
+        ],
+    },
+    KindSpec {
+        name: "log_destination",
+        producer: "parser: mail logs (Postfix status= lines)",
+        doc: "a recipient domain with deferred or bounced deliveries, the 20 worst",
+        fields: &[
+            ("domain", "string", "recipient domain (lowercase)"),
+            ("rank", "integer", "1 = most deferred + bounced lines"),
+            ("deferred", "integer", "status=deferred lines"),
+            ("bounced", "integer", "status=bounced lines"),
+            ("top_signature", "string", "the signature of most of those lines, or (no signature)"),
+            ("top_signature_lines", "integer", "lines of that signature"),
         ],
     },
 ];

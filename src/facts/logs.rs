@@ -4,16 +4,15 @@
 //! Garbage is survived and counted, never fatal: lines with NUL bytes or longer than
 //! [`MAX_LINE`] are skipped and counted; invalid UTF-8 was already replaced when read.
 
-use super::{Evidence, Fact, FactSet};
+use super::logscan::{self, LogStats, Matcher, ScanOptions};
+use super::FactSet;
 use crate::kb::signature::Signature;
 use crate::kb::Knowledge;
 use crate::observe::{Bundle, Payload, Source};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// Lines longer than this are skipped (a log line of megabytes is not a message).
 pub const MAX_LINE: usize = 64 * 1024;
-/// Sample lines kept per signature: the first few and the last.
-const FIRST_SAMPLES: usize = 3;
 
 /// A log line split into its syslog parts. Every part but `message` is optional: test
 /// corpora and `journalctl -o cat` give the message alone.
@@ -118,7 +117,7 @@ pub fn queue_id(message: &str) -> Option<&str> {
 }
 
 /// `key=value` from a Postfix message (`size=8122,` → `8122`).
-fn field<'a>(message: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(message: &'a str, key: &str) -> Option<&'a str> {
     let mut from = 0;
     while let Some(pos) = message[from..].find(key) {
         let at = from + pos;
@@ -179,180 +178,8 @@ pub fn classify_line<'k>(sigs: &'k [Signature], raw: &str) -> Option<(&'k Signat
     classify(sigs, &split_syslog(raw))
 }
 
-#[derive(Default)]
-struct SigAgg {
-    count: u64,
-    program: String,
-    queue_ids: HashSet<String>,
-    samples: Vec<Evidence>,
-    last: Option<Evidence>,
-    first_seen: Option<String>,
-    last_seen: Option<String>,
-    first_at: Option<i64>,
-    last_at: Option<i64>,
-}
-
-#[derive(Default)]
-struct StatusAgg {
-    lines: u64,
-    samples: Vec<Evidence>,
-    last: Option<Evidence>,
-}
-
-/// Everything learnt from the logs, before it becomes facts.
-#[derive(Default)]
-pub struct LogScan {
-    /// Only lines inside it count (lines without a stamp always do).
-    pub window: super::time::Window,
-    /// Collection time, for the year of classic stamps.
-    pub reference: i64,
-    pub outside: u64,
-    sigs: BTreeMap<String, SigAgg>,
-    sizes: HashMap<String, i64>,
-    final_status: HashMap<String, String>,
-    statuses: BTreeMap<String, StatusAgg>,
-    pub files: Vec<Fact>,
-    pub lines: u64,
-    pub skipped: u64,
-    pub matched: u64,
-}
-
-fn sample(list: &mut Vec<Evidence>, last: &mut Option<Evidence>, e: Evidence) {
-    if list.len() < FIRST_SAMPLES {
-        list.push(e);
-    } else {
-        *last = Some(e);
-    }
-}
-
-impl LogScan {
-    /// Scan one file's text; `first_line` is the number of its first line.
-    pub fn scan(&mut self, path: &str, text: &str, first_line: u64, sigs: &[Signature]) {
-        let (mut lines, mut skipped, mut matched) = (0u64, 0u64, 0u64);
-        for (i, raw) in text.lines().enumerate() {
-            let lineno = first_line + i as u64;
-            lines += 1;
-            if raw.len() > MAX_LINE || raw.contains('\0') {
-                skipped += 1;
-                continue;
-            }
-            let l = split_syslog(raw);
-            let at = l.timestamp.and_then(|t| super::time::parse_stamp(t, self.reference));
-            if let Some(t) = at {
-                if !self.window.contains(t) {
-                    self.outside += 1;
-                    continue;
-                }
-            }
-            let qid = queue_id(l.message);
-            if let Some(q) = qid {
-                if let (Some(size), true) = (field(l.message, "size="), l.message.contains("from=<")) {
-                    if let Ok(n) = size.parse::<i64>() {
-                        self.sizes.insert(q.to_string(), n);
-                    }
-                }
-                if let (Some(st), true) = (field(l.message, "status="), l.message.contains("to=<")) {
-                    self.final_status.insert(q.to_string(), st.to_string());
-                    let agg = self.statuses.entry(st.to_string()).or_default();
-                    agg.lines += 1;
-                    sample(&mut agg.samples, &mut agg.last, Evidence::new(format!("{path}:{lineno}"), raw));
-                }
-            }
-            if let Some((sig, _caps)) = classify(sigs, &l) {
-                matched += 1;
-                let agg = self.sigs.entry(sig.id.clone()).or_default();
-                agg.count += 1;
-                agg.program = l.program.unwrap_or("").to_string();
-                if let Some(q) = qid {
-                    agg.queue_ids.insert(q.to_string());
-                }
-                if agg.first_seen.is_none() {
-                    agg.first_seen = l.timestamp.map(str::to_string);
-                    agg.first_at = at;
-                }
-                if l.timestamp.is_some() {
-                    agg.last_seen = l.timestamp.map(str::to_string);
-                    agg.last_at = at.or(agg.last_at);
-                }
-                sample(&mut agg.samples, &mut agg.last, Evidence::new(format!("{path}:{lineno}"), raw));
-            }
-        }
-        self.lines += lines;
-        self.skipped += skipped;
-        self.matched += matched;
-        self.files.push(
-            Fact::new("log_file")
-                .with("path", path)
-                .with("lines", lines)
-                .with("skipped_lines", skipped)
-                .with("matched_lines", matched)
-                .evidence(path, format!("{lines} lines read, {matched} matched a signature, {skipped} skipped")),
-        );
-    }
-
-    fn size_range<'a>(&self, ids: impl Iterator<Item = &'a String>) -> Option<(i64, i64)> {
-        let sizes: Vec<i64> = ids.filter_map(|q| self.sizes.get(q).copied()).collect();
-        Some((*sizes.iter().min()?, *sizes.iter().max()?))
-    }
-
-    /// Turn the scan into facts.
-    pub fn into_facts(self, k: &Knowledge, out: &mut FactSet) {
-        for (id, agg) in &self.sigs {
-            let Some(sig) = k.signatures.iter().find(|s| &s.id == id) else { continue };
-            let mut f = Fact::new("log_signature")
-                .with("id", id.as_str())
-                .with("program", agg.program.as_str())
-                .with("category", sig.category.as_str())
-                .with("severity", sig.severity.as_str())
-                .with("count", agg.count)
-                .with("messages", agg.queue_ids.len() as u64);
-            if let Some((min, max)) = self.size_range(agg.queue_ids.iter()) {
-                f.set("min_size", min);
-                f.set("max_size", max);
-            }
-            if let Some(t) = &agg.first_seen {
-                f.set("first_seen", t.as_str());
-            }
-            if let Some(t) = &agg.last_seen {
-                f.set("last_seen", t.as_str());
-            }
-            if let Some(t) = agg.first_at {
-                f.set("first_at", t);
-            }
-            if let Some(t) = agg.last_at {
-                f.set("last_at", t);
-            }
-            f.evidence = agg.samples.clone();
-            f.evidence.extend(agg.last.clone());
-            f.more_evidence = agg.count - f.evidence.len() as u64;
-            out.push(f);
-        }
-        for (status, agg) in &self.statuses {
-            let ids: Vec<&String> = self.final_status.iter().filter(|(_, s)| *s == status).map(|(q, _)| q).collect();
-            let mut f =
-                Fact::new("delivery_summary").with("status", status.as_str()).with("lines", agg.lines).with("messages", ids.len() as u64);
-            if let Some((min, max)) = self.size_range(ids.into_iter()) {
-                f.set("min_size", min);
-                f.set("max_size", max);
-            }
-            f.evidence = agg.samples.clone();
-            f.evidence.extend(agg.last.clone());
-            f.more_evidence = agg.lines - f.evidence.len() as u64;
-            out.push(f);
-        }
-        out.stats.log_files += self.files.len() as u64;
-        out.stats.log_lines += self.lines;
-        out.stats.log_lines_skipped += self.skipped;
-        out.stats.log_lines_matched += self.matched;
-        out.stats.log_lines_outside_window += self.outside;
-        out.stats.log_window_since = self.window.since.map(super::time::format);
-        out.stats.log_window_until = self.window.until.map(super::time::format);
-        out.extend(self.files);
-    }
-}
-
 /// The log kinds, marked unavailable when no log could be read.
-const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary"];
+const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination"];
 
 /// The newest timestamp in the logs: the last stamped line of each file.
 pub fn newest_stamp(bundle: &Bundle) -> Option<i64> {
@@ -372,27 +199,65 @@ pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
     facts_in_window(bundle, k, &super::time::WindowSpec::default(), out);
 }
 
-/// Log facts for the lines inside the window `spec` asks for (an invalid spec falls back to
-/// no window; the CLI validates it first).
-pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, out: &mut FactSet) {
-    let mut scan = LogScan { reference: bundle.created_at as i64, ..LogScan::default() };
-    scan.window = spec.resolve(newest_stamp(bundle)).unwrap_or_default();
+/// The oldest timestamp in the logs: the first stamped line of the oldest file.
+pub fn oldest_stamp(bundle: &Bundle) -> Option<i64> {
+    let reference = bundle.created_at as i64;
+    bundle
+        .observations
+        .iter()
+        .filter(|o| matches!(o.source, Source::Log { .. }))
+        .filter_map(|o| o.text())
+        .find_map(|t| t.lines().take(50).find_map(|l| split_syslog(l).timestamp.and_then(|s| super::time::parse_stamp(s, reference))))
+}
+
+/// Scan a bundle's logs inside the window `spec` asks for (an invalid spec falls back to no
+/// window; the CLI validates it first), on every core.
+pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, unknown: bool) -> (LogStats, Vec<String>, bool) {
+    let newest = newest_stamp(bundle);
+    let window = spec.resolve(newest).unwrap_or_default();
+    let opts =
+        ScanOptions { window, reference: bundle.created_at as i64, trend_span: trend_span(window, oldest_stamp(bundle), newest), unknown };
+    let threads = logscan::default_threads();
     let mut problems = Vec::new();
     let mut read_any = false;
+    let mut segments: Vec<Box<dyn logscan::Segment + '_>> = Vec::new();
     for o in &bundle.observations {
         let Source::Log { path } = &o.source else { continue };
         match &o.payload {
             Payload::Text { text, first_line, .. } => {
                 read_any = true;
-                scan.scan(path, text, *first_line, &k.signatures);
-                if let Some(f) = scan.files.last_mut() {
-                    f.observations.push(o.id);
+                for seg in logscan::split_text(path, text, *first_line, threads, Some(o.id)) {
+                    segments.push(Box::new(seg));
                 }
             }
             Payload::Failed { .. } => problems.push(format!("{path}: {}", o.problem().unwrap_or_default())),
             _ => {}
         }
     }
+    let m = Matcher::new(&k.signatures);
+    let scan = logscan::scan_segments(&m, &opts, segments, threads);
+    let mut stats = scan.finish(&k.signatures);
+    stats.window = window;
+    stats.trend_span = opts.trend_span;
+    (stats, problems, read_any)
+}
+
+/// The span the trend buckets cover: the window, narrowed to the lines there are.
+pub fn trend_span(window: super::time::Window, oldest: Option<i64>, newest: Option<i64>) -> Option<(i64, i64)> {
+    let end = match (window.until, newest) {
+        (Some(u), Some(n)) => u.min(n),
+        (u, n) => u.or(n)?,
+    };
+    let start = match (window.since, oldest) {
+        (Some(s), Some(o)) => s.max(o),
+        (s, o) => s.or(o)?,
+    };
+    (start < end).then_some((start, end))
+}
+
+/// Log facts for the lines inside the window `spec` asks for.
+pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, out: &mut FactSet) {
+    let (stats, problems, read_any) = scan_bundle(bundle, k, spec, false);
     if !read_any {
         let why = if problems.is_empty() { "no mail log found".to_string() } else { problems.join("; ") };
         for kind in LOG_KINDS {
@@ -405,7 +270,7 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &super::time::Windo
             }
         }
     }
-    scan.into_facts(k, out);
+    stats.into_facts(out);
 }
 
 #[cfg(test)]

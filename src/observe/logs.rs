@@ -5,6 +5,7 @@
 //! points. `--log FILE` replaces discovery and is read as given (not under `--root`).
 
 use super::{fs, Failure, Options, Payload, Recorder, Source};
+use crate::facts::logscan::{Scanner, Segment};
 use crate::facts::postconf::Plan;
 
 pub const DEFAULT_LOGS: &[&str] = &["/var/log/mail.log", "/var/log/maillog", "/var/log/mail.err", "/var/log/mail.warn"];
@@ -155,6 +156,257 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
         Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
     };
     Ok((Payload::Text { text, first_line: dropped_lines + 1, skipped_bytes: dropped_bytes, lossy, exit: None }, note))
+}
+
+/// A byte range of a log file (or a whole gzip file), streamed through the scanner in
+/// bounded memory: `logs stats` on files of any size.
+pub struct FileSegment {
+    shown: String,
+    real: std::path::PathBuf,
+    start: u64,
+    end: u64,
+    gz: bool,
+}
+
+/// Read buffer of a file segment; a line longer than this is skipped, never buffered whole
+/// (lines over [`crate::facts::logs::MAX_LINE`] are skipped anyway).
+const READ_BUF: usize = 1 << 20;
+
+impl FileSegment {
+    /// The segments of the files, in order: plain files cut into pieces of about
+    /// `piece` bytes at line boundaries (found while reading), gzip files whole.
+    pub fn plan(files: &[(String, std::path::PathBuf)], piece: u64) -> Vec<FileSegment> {
+        let mut out = Vec::new();
+        for (shown, real) in files {
+            let gz = shown.ends_with(".gz");
+            let len = std::fs::metadata(real).map(|m| m.len()).unwrap_or(0);
+            if gz || len <= piece {
+                out.push(FileSegment { shown: shown.clone(), real: real.clone(), start: 0, end: u64::MAX, gz });
+                continue;
+            }
+            let n = len.div_ceil(piece.max(1));
+            let step = len / n;
+            for k in 0..n {
+                let end = if k + 1 == n { u64::MAX } else { (k + 1) * step };
+                out.push(FileSegment { shown: shown.clone(), real: real.clone(), start: k * step, end, gz: false });
+            }
+        }
+        out
+    }
+
+    fn stream(&self, s: &mut Scanner<'_, '_>) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(&self.real)?;
+        if self.gz {
+            let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
+            return feed(&mut dec, s, u64::MAX, false);
+        }
+        // A range that starts mid-file begins after the first newline at or after
+        // `start - 1`: the line straddling the cut belongs to the previous range.
+        let mut skip_partial = false;
+        if self.start > 0 {
+            f.seek(SeekFrom::Start(self.start - 1))?;
+            let mut b = [0u8; 1];
+            f.read_exact(&mut b)?;
+            skip_partial = b[0] != b'\n';
+        }
+        feed(&mut f, s, self.end.saturating_sub(self.start), skip_partial)
+    }
+}
+
+/// Feed the lines of `r` to the scanner: every line that *starts* within the first `limit`
+/// bytes (the rest of the range belongs to the next segment).
+fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip_partial: bool) -> std::io::Result<()> {
+    let mut buf = vec![0u8; READ_BUF];
+    let mut filled = 0usize;
+    // Offset (from the range start) of buf[0].
+    let mut base: u64 = 0;
+    let mut overlong = false;
+    loop {
+        let n = match r.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // Keep what was read (a truncated gzip member ends here) and say so.
+                if filled > 0 && !skip_partial && !overlong && base < limit {
+                    s.bytes(&buf[..filled]);
+                }
+                return Err(e);
+            }
+        };
+        let eof = n == 0;
+        filled += n;
+        let mut pos = 0usize;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..filled]) {
+            let line_start = base + pos as u64;
+            if line_start >= limit {
+                return Ok(());
+            }
+            if skip_partial {
+                skip_partial = false;
+            } else if overlong {
+                overlong = false;
+                s.overlong();
+            } else {
+                s.bytes(&buf[pos..pos + nl]);
+            }
+            pos += nl + 1;
+        }
+        if eof {
+            if pos < filled && base + (pos as u64) < limit && !skip_partial {
+                if overlong {
+                    s.overlong();
+                } else {
+                    s.bytes(&buf[pos..filled]);
+                }
+            }
+            return Ok(());
+        }
+        if pos == 0 && filled == buf.len() {
+            // No newline in a whole buffer: a line of over a megabyte. Drop what we have
+            // and skip to its end.
+            if base >= limit {
+                return Ok(());
+            }
+            if !skip_partial {
+                overlong = true;
+            }
+            base += filled as u64;
+            filled = 0;
+            continue;
+        }
+        buf.copy_within(pos..filled, 0);
+        base += pos as u64;
+        filled -= pos;
+        if base >= limit && filled == 0 {
+            return Ok(());
+        }
+    }
+}
+
+impl Segment for FileSegment {
+    fn path(&self) -> &str {
+        &self.shown
+    }
+    fn first_line(&self) -> Option<u64> {
+        (self.start == 0).then_some(1)
+    }
+    fn feed(&mut self, s: &mut Scanner<'_, '_>) {
+        if let Err(e) = self.stream(s) {
+            let what = if self.gz { "gzip stream damaged" } else { "read failed" };
+            s.problem(format!("{what}: {e}"));
+        }
+    }
+}
+
+/// The first (`from_end` false) or last stamped line of a file, for the time window and
+/// the trend (the head or tail is read; a gzip file is decompressed to its end if needed).
+pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i64) -> Option<i64> {
+    use crate::facts::logs::split_syslog;
+    use crate::facts::time::parse_stamp;
+    use std::io::{Read, Seek, SeekFrom};
+    let stamp = |l: &str| split_syslog(l).timestamp.and_then(|t| parse_stamp(t, reference));
+    let mut f = std::fs::File::open(real).ok()?;
+    if gz {
+        let dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
+        let mut last = None;
+        for l in std::io::BufRead::lines(std::io::BufReader::new(dec)).take(if from_end { usize::MAX } else { 50 }) {
+            let Ok(l) = l else { break };
+            if let Some(t) = stamp(&l) {
+                if !from_end {
+                    return Some(t);
+                }
+                last = Some(t);
+            }
+        }
+        return last;
+    }
+    let len = f.metadata().ok()?.len();
+    let take = 64 * 1024u64;
+    let start = if from_end { len.saturating_sub(take) } else { 0 };
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut buf = Vec::new();
+    f.take(take).read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    if from_end {
+        text.lines().rev().take(200).find_map(stamp)
+    } else {
+        text.lines().take(200).find_map(stamp)
+    }
+}
+
+/// The mail logs of a host for `logs stats`/`logs unknown` without FILE arguments: the
+/// default logs under the root and all their rotations, oldest first, as (shown, real).
+pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    for base in DEFAULT_LOGS {
+        for (p, _) in rotations(opts, base) {
+            let real = opts.host_path(&p);
+            out.push((p, real));
+        }
+        let real = opts.host_path(base);
+        if real.is_file() {
+            out.push((base.to_string(), real));
+        }
+    }
+    out
+}
+
+/// Scan log files (oldest first) on `threads` threads: `logs stats` and `logs unknown`.
+/// Files that cannot be opened are reported in the result, not fatal.
+pub fn scan_files(
+    files: &[(String, std::path::PathBuf)],
+    k: &crate::kb::Knowledge,
+    spec: &crate::facts::time::WindowSpec,
+    unknown: bool,
+    threads: usize,
+) -> Result<crate::facts::logscan::LogStats, String> {
+    use crate::facts::logscan::{self, Matcher, ScanOptions};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let gz = |p: &str| p.ends_with(".gz");
+    let newest = files.iter().rev().find_map(|(p, r)| file_stamp(r, gz(p), true, now));
+    let oldest = files.iter().find_map(|(p, r)| file_stamp(r, gz(p), false, now));
+    let window = spec.resolve(newest)?;
+    let trend_span = crate::facts::logs::trend_span(window, oldest, newest);
+    let opts = ScanOptions { window, reference: now, trend_span, unknown };
+    let mut problems = Vec::new();
+    let readable: Vec<(String, std::path::PathBuf)> = files
+        .iter()
+        .filter(|(p, r)| match std::fs::File::open(r) {
+            Ok(_) => true,
+            Err(e) => {
+                problems.push(format!("{p}: {e}"));
+                false
+            }
+        })
+        .cloned()
+        .collect();
+    if readable.is_empty() {
+        return Err(if problems.is_empty() { "no mail log found".to_string() } else { problems.join("; ") });
+    }
+    let total: u64 = readable.iter().map(|(_, r)| std::fs::metadata(r).map_or(0, |m| m.len())).sum();
+    // Pieces of at least 16 MiB, a few per thread so a slow piece does not idle a core.
+    let piece = (total / (threads as u64 * 4).max(1)).max(16 << 20);
+    let segments: Vec<Box<dyn Segment>> =
+        FileSegment::plan(&readable, piece).into_iter().map(|s| Box::new(s) as Box<dyn Segment>).collect();
+    let m = Matcher::new(&k.signatures);
+    let scan = logscan::scan_segments(&m, &opts, segments, threads);
+    let mut stats = scan.finish(&k.signatures);
+    stats.window = window;
+    stats.trend_span = trend_span;
+    for p in problems {
+        stats.files.push(crate::facts::logscan::FileStats {
+            path: p.split(": ").next().unwrap_or("").to_string(),
+            lines: 0,
+            skipped: 0,
+            lossy: 0,
+            matched: 0,
+            outside: 0,
+            problem: Some(p.split_once(": ").map_or(p.clone(), |x| x.1.to_string())),
+            observation: None,
+        });
+    }
+    Ok(stats)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! already built with shell-quoted values by the engine.
 
 pub mod human;
+pub mod logstats;
 
 use crate::engine::{Diagnosis, Evaluation, Outcome, Status};
 use crate::facts::{FactSet, ReadStats};

@@ -1,0 +1,1413 @@
+//! The log scanner: every line through the signature catalogue and the Postfix queue-id
+//! correlation, fast and in bounded memory.
+//!
+//! Speed: one Aho-Corasick automaton over the signatures' literals ([`Matcher`]) decides
+//! which few signatures can match a line; only those run their regex, highest priority
+//! first, and only `is_match` (captures are for `logs classify`). The hot path allocates
+//! nothing: queue ids are packed into a `u128`, the last sample of a signature reuses its
+//! buffer, time stamps are parsed once per minute. Logs are cut into segments at line
+//! boundaries and scanned on every core; the partial results are merged in log order
+//! ([`Scan::merge`]), joining the messages whose lines straddle a cut.
+//!
+//! Memory: the per-message table is bounded ([`MAX_OPEN`]): a message leaves it when Postfix
+//! logs `removed`, and the least recently seen are finalised when it is full. Evidence is
+//! sampled (the first lines and the last of each signature and status), never accumulated.
+
+use super::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
+use super::time::{parse_stamp, Window};
+use super::{Evidence, Fact, FactSet};
+use crate::kb::signature::{LogSeverity, Signature};
+use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Messages followed at once; beyond this the least recently seen are finalised as they are.
+pub const MAX_OPEN: usize = 200_000;
+/// Destinations and unknown-line templates kept; later new ones are counted, not stored.
+const MAX_DESTINATIONS: usize = 10_000;
+const MAX_TEMPLATES: usize = 20_000;
+/// Sample lines kept per signature and per status: the first few and the last.
+const FIRST_SAMPLES: usize = 3;
+/// Time buckets of the trend.
+pub const TREND_BUCKETS: usize = 12;
+/// Signatures remembered per message (for per-signature message counts and sizes).
+const SIGS_PER_MESSAGE: usize = 8;
+
+// ---------------------------------------------------------------------------------------
+// Hashing: queue ids are already well mixed; FxHash is the standard cheap choice.
+
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// A Postfix queue id (short hex or long base-62 form, at most 20 characters) as a number.
+fn pack_qid(q: &str) -> Option<u128> {
+    if q.len() > 20 {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for b in q.bytes() {
+        let v = match b {
+            b'0'..=b'9' => b - b'0' + 1,
+            b'A'..=b'Z' => b - b'A' + 11,
+            b'a'..=b'z' => b - b'a' + 37,
+            _ => return None,
+        };
+        n = (n << 6) | u128::from(v);
+    }
+    Some(n)
+}
+
+// ---------------------------------------------------------------------------------------
+// Signature matching
+
+/// The catalogue compiled for scanning: a literal automaton in front of the regexes.
+pub struct Matcher<'k> {
+    sigs: &'k [Signature],
+    ac: AhoCorasick,
+    /// Literal index → signatures carrying it.
+    by_literal: Vec<Vec<u16>>,
+    /// Signatures without a literal: tried on every line.
+    always: Vec<u16>,
+    /// Own regex copies: each clone has its own match cache, so threads never contend.
+    regexes: Vec<regex::Regex>,
+}
+
+impl<'k> Matcher<'k> {
+    pub fn new(sigs: &'k [Signature]) -> Matcher<'k> {
+        let mut literals: Vec<&str> = Vec::new();
+        let mut by_literal: Vec<Vec<u16>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, s) in sigs.iter().enumerate() {
+            match s.literal.as_deref().filter(|l| !l.is_empty()) {
+                Some(l) => match literals.iter().position(|x| *x == l) {
+                    Some(p) => by_literal[p].push(i as u16),
+                    None => {
+                        literals.push(l);
+                        by_literal.push(vec![i as u16]);
+                    }
+                },
+                None => always.push(i as u16),
+            }
+        }
+        // Building cannot fail for plain literals of this size; an empty automaton (which
+        // matches nothing, so every signature is tried) is the safe fallback.
+        let ac = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&literals)
+            .or_else(|_| AhoCorasick::new(&literals))
+            .unwrap_or_else(|_| {
+                always = (0..sigs.len() as u16).collect();
+                AhoCorasick::new(Vec::<&str>::new()).expect("an empty automaton always builds")
+            });
+        Matcher { sigs, ac, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect() }
+    }
+
+    /// A copy for another thread (its own regex caches).
+    pub fn fork(&self) -> Matcher<'k> {
+        Matcher {
+            sigs: self.sigs,
+            ac: self.ac.clone(),
+            by_literal: self.by_literal.clone(),
+            always: self.always.clone(),
+            regexes: self.sigs.iter().map(|s| s.regex.0.clone()).collect(),
+        }
+    }
+
+    pub fn signatures(&self) -> &'k [Signature] {
+        self.sigs
+    }
+
+    /// The best signature for `message` of `program`: highest priority, then catalogue
+    /// order — the same answer as [`super::logs::classify`], found without trying them all.
+    pub fn best(&self, program: Option<&str>, message: &str) -> Option<usize> {
+        let mut cand: [u16; 64] = [0; 64];
+        let mut n = 0;
+        for &i in &self.always {
+            if n < cand.len() {
+                cand[n] = i;
+                n += 1;
+            }
+        }
+        let mut overflow = false;
+        for m in self.ac.find_overlapping_iter(message) {
+            for &i in &self.by_literal[m.pattern().as_usize()] {
+                if n < cand.len() {
+                    if !cand[..n].contains(&i) {
+                        cand[n] = i;
+                        n += 1;
+                    }
+                } else {
+                    overflow = true;
+                }
+            }
+        }
+        if overflow {
+            return self.best_linear(program, message);
+        }
+        let cand = &mut cand[..n];
+        let sigs = self.sigs;
+        cand.sort_unstable_by(|&a, &b| sigs[b as usize].priority.cmp(&sigs[a as usize].priority).then(a.cmp(&b)));
+        let last = program.map(|p| p.rsplit('/').next().unwrap_or(p));
+        cand.iter().map(|&i| i as usize).find(|&i| applies(&sigs[i], program, last) && self.regexes[i].is_match(message))
+    }
+
+    fn best_linear(&self, program: Option<&str>, message: &str) -> Option<usize> {
+        let last = program.map(|p| p.rsplit('/').next().unwrap_or(p));
+        let mut best: Option<usize> = None;
+        for (i, s) in self.sigs.iter().enumerate() {
+            if best.is_some_and(|b| self.sigs[b].priority >= s.priority) || !applies(s, program, last) {
+                continue;
+            }
+            if s.literal.as_deref().is_none_or(|l| message.contains(l)) && self.regexes[i].is_match(message) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+
+    /// [`Self::best`] for a split line, with the bare `word: text` rule of `classify`.
+    pub fn classify(&self, line: &LogLine<'_>) -> Option<usize> {
+        let best = self.best(line.program, line.message);
+        match (line.timestamp, line.pid, line.program) {
+            (None, None, Some(p)) if !p.contains('/') => {
+                let whole = format!("{p}: {}", line.message);
+                match (best, self.best(None, &whole)) {
+                    (Some(b), Some(w)) if self.sigs[w].priority > self.sigs[b].priority => Some(w),
+                    (None, w) => w,
+                    (b, _) => b,
+                }
+            }
+            _ => best,
+        }
+    }
+}
+
+fn applies(s: &Signature, program: Option<&str>, last: Option<&str>) -> bool {
+    if s.programs.is_empty() {
+        return true;
+    }
+    let (Some(p), Some(last)) = (program, last) else { return true };
+    s.programs.iter().any(|want| want == last || want == p)
+}
+
+// ---------------------------------------------------------------------------------------
+// Aggregates
+
+/// Where a line is: the segment it was read in and its line number there. Turned into
+/// `path:line` when segments are merged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Loc {
+    seg: u32,
+    line: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Sample {
+    loc: Loc,
+    text: String,
+}
+
+/// The first few samples and the last one; the last reuses its buffer.
+#[derive(Clone, Debug, Default)]
+struct Samples {
+    first: Vec<Sample>,
+    last: Option<Sample>,
+    total: u64,
+}
+
+impl Samples {
+    fn add(&mut self, loc: Loc, text: &str) {
+        self.total += 1;
+        if self.first.len() < FIRST_SAMPLES {
+            self.first.push(Sample { loc, text: text.to_string() });
+        } else {
+            let s = self.last.get_or_insert_with(Sample::default);
+            s.loc = loc;
+            s.text.clear();
+            s.text.push_str(text);
+        }
+    }
+    fn merge(&mut self, later: Samples) {
+        self.total += later.total;
+        let mut rest = later.first.into_iter();
+        while self.first.len() < FIRST_SAMPLES {
+            match rest.next() {
+                Some(s) => self.first.push(s),
+                None => break,
+            }
+        }
+        if let Some(s) = later.last.or_else(|| rest.last()) {
+            self.last = Some(s);
+        }
+    }
+}
+
+/// Smallest, largest and a log2 histogram of message sizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub count: u64,
+    pub min: i64,
+    pub max: i64,
+    pub sum: i64,
+    /// Bucket b counts sizes in [2^(b+9), 2^(b+10)) bytes (the first from 0, the last open).
+    pub hist: [u64; 16],
+}
+
+impl Sizes {
+    fn add(&mut self, n: i64) {
+        if self.count == 0 {
+            self.min = n;
+            self.max = n;
+        } else {
+            self.min = self.min.min(n);
+            self.max = self.max.max(n);
+        }
+        self.count += 1;
+        self.sum = self.sum.saturating_add(n);
+        let b = (64 - (n.max(1) as u64).leading_zeros()).saturating_sub(10) as usize;
+        self.hist[b.min(15)] += 1;
+    }
+    fn merge(&mut self, o: &Sizes) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *o;
+            return;
+        }
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.count += o.count;
+        self.sum = self.sum.saturating_add(o.sum);
+        for (a, b) in self.hist.iter_mut().zip(o.hist.iter()) {
+            *a += b;
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct SigAgg {
+    count: u64,
+    messages: u64,
+    sizes: Sizes,
+    program: String,
+    samples: Samples,
+    first_seen: Option<String>,
+    last_seen: String,
+    first_at: Option<i64>,
+    last_at: Option<i64>,
+    trend: [u64; TREND_BUCKETS],
+}
+
+/// Postfix delivery statuses (`status=`), in a fixed order.
+pub const STATUSES: [&str; 7] = ["sent", "deferred", "bounced", "expired", "deliverable", "undeliverable", "other"];
+
+fn status_index(s: &str) -> usize {
+    STATUSES.iter().position(|x| *x == s).unwrap_or(STATUSES.len() - 1)
+}
+
+#[derive(Clone, Debug, Default)]
+struct StatusAgg {
+    /// `status=` lines (one per recipient and attempt).
+    lines: u64,
+    /// Messages whose last status this was.
+    messages: u64,
+    sizes: Sizes,
+    samples: Samples,
+    trend: [u64; TREND_BUCKETS],
+}
+
+#[derive(Clone, Debug, Default)]
+struct DestAgg {
+    deferred: u64,
+    bounced: u64,
+    /// (signature index or `u16::MAX` for "no signature", lines)
+    reasons: Vec<(u16, u64)>,
+    sample: Option<Sample>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Template {
+    count: u64,
+    severity: &'static str,
+    sample: Sample,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Msg {
+    size: Option<i64>,
+    status: Option<u8>,
+    sigs: [u16; SIGS_PER_MESSAGE],
+    nsigs: u8,
+    touched: u64,
+}
+
+impl Msg {
+    fn sigs(&self) -> &[u16] {
+        &self.sigs[..self.nsigs as usize]
+    }
+    /// Adds `s`; true when it is new for this message.
+    fn add_sig(&mut self, s: u16) -> bool {
+        if self.sigs().contains(&s) {
+            return false;
+        }
+        if (self.nsigs as usize) < SIGS_PER_MESSAGE {
+            self.sigs[self.nsigs as usize] = s;
+            self.nsigs += 1;
+        }
+        true
+    }
+}
+
+/// What to scan for, shared by every segment.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    pub window: Window,
+    /// Collection time, for the year of classic stamps.
+    pub reference: i64,
+    /// Trend buckets cover `[start, end]` on the log's clock.
+    pub trend_span: Option<(i64, i64)>,
+    /// Cluster the problem lines no signature knows (`logs unknown`).
+    pub unknown: bool,
+}
+
+/// One file's share of the scan, as the report shows it.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentInfo {
+    pub path: String,
+    /// Line number of the segment's first line in its file; `None` until merged for
+    /// segments that start in the middle of a file.
+    pub first_line: Option<u64>,
+    pub lines: u64,
+    pub skipped: u64,
+    pub lossy: u64,
+    pub matched: u64,
+    pub outside: u64,
+    /// A read problem (truncated gzip, I/O error) that ended the segment early.
+    pub problem: Option<String>,
+    pub observation: Option<u32>,
+}
+
+/// The scan of one segment, or of several merged in log order.
+#[derive(Clone, Debug, Default)]
+pub struct Scan {
+    pub segments: Vec<SegmentInfo>,
+    sigs: Vec<SigAgg>,
+    statuses: Vec<StatusAgg>,
+    rejected: u64,
+    rejected_samples: Samples,
+    open: FxMap<u128, Msg>,
+    /// Messages removed in this segment whose start (size=) was not seen in it: they are
+    /// joined with the previous segment's open messages when merged.
+    orphans: Vec<(u128, Msg)>,
+    dests: HashMap<String, DestAgg>,
+    dests_dropped: u64,
+    templates: HashMap<String, Template>,
+    templates_dropped: u64,
+    /// Problem lines (by their own severity word) no signature matched.
+    pub unmatched_problems: u64,
+    evicted: u64,
+    tick: u64,
+    first_at: Option<i64>,
+    last_at: Option<i64>,
+}
+
+/// Per-thread scanning state around a [`Scan`].
+pub struct Scanner<'m, 'k> {
+    m: &'m Matcher<'k>,
+    opts: &'m ScanOptions,
+    pub scan: Scan,
+    seg: u32,
+    line: u64,
+    stamp_key: String,
+    stamp_base: Option<i64>,
+}
+
+impl<'m, 'k> Scanner<'m, 'k> {
+    /// A scanner for the segment `seg` of `path`. `first_line` is known for segments that
+    /// start a file (or a text with a known offset).
+    pub fn new(m: &'m Matcher<'k>, opts: &'m ScanOptions, seg: u32, path: &str, first_line: Option<u64>) -> Self {
+        let n = m.signatures().len();
+        let mut scan = Scan { sigs: vec![SigAgg::default(); n], statuses: vec![StatusAgg::default(); STATUSES.len()], ..Scan::default() };
+        scan.segments.push(SegmentInfo { path: path.to_string(), first_line, ..SegmentInfo::default() });
+        Scanner { m, opts, scan, seg, line: 0, stamp_key: String::new(), stamp_base: None }
+    }
+
+    /// Seconds of a stamp; the minute is parsed once and cached.
+    fn stamp(&mut self, ts: &str) -> Option<i64> {
+        let b = ts.as_bytes();
+        // Classic `Nov 23 08:15:05[.frac]` or ISO `2026-11-23T08:15:05[.frac]zone`: the
+        // seconds are two digits after the minute; everything else is the cache key.
+        let sec_at = if b.first().is_some_and(u8::is_ascii_digit) { 17 } else { 13 };
+        if b.len() >= sec_at + 2 && b[sec_at - 1] == b':' && b[sec_at].is_ascii_digit() && b[sec_at + 1].is_ascii_digit() {
+            let mut zone = sec_at + 2;
+            if b.get(zone) == Some(&b'.') {
+                zone += 1;
+                while b.get(zone).is_some_and(u8::is_ascii_digit) {
+                    zone += 1;
+                }
+            }
+            let key_ok = self.stamp_key.len() == sec_at + (b.len() - zone)
+                && self.stamp_key.as_bytes()[..sec_at] == b[..sec_at]
+                && self.stamp_key.as_bytes()[sec_at..] == b[zone..];
+            let secs = i64::from(b[sec_at] - b'0') * 10 + i64::from(b[sec_at + 1] - b'0');
+            if key_ok {
+                return self.stamp_base.map(|base| base + secs);
+            }
+            let t = parse_stamp(ts, self.opts.reference);
+            self.stamp_key.clear();
+            self.stamp_key.push_str(&ts[..sec_at]);
+            self.stamp_key.push_str(&ts[zone..]);
+            self.stamp_base = t.map(|t| t - secs);
+            return t;
+        }
+        parse_stamp(ts, self.opts.reference)
+    }
+
+    fn loc(&self) -> Loc {
+        Loc { seg: self.seg, line: self.line }
+    }
+
+    /// One raw line (without its newline), as bytes: invalid UTF-8 is replaced.
+    pub fn bytes(&mut self, raw: &[u8]) {
+        match std::str::from_utf8(raw) {
+            Ok(s) => self.line(s),
+            Err(_) => {
+                self.scan.segments[0].lossy += 1;
+                let s = String::from_utf8_lossy(raw);
+                self.line(&s);
+            }
+        }
+    }
+
+    /// A line too long to keep (the reader did not buffer it).
+    pub fn overlong(&mut self) {
+        self.line += 1;
+        self.scan.segments[0].lines += 1;
+        self.scan.segments[0].skipped += 1;
+    }
+
+    pub fn problem(&mut self, p: String) {
+        self.scan.segments[0].problem = Some(p);
+    }
+
+    /// One line (without its newline).
+    pub fn line(&mut self, raw: &str) {
+        self.line += 1;
+        self.scan.tick += 1;
+        let seg = &mut self.scan.segments[0];
+        seg.lines += 1;
+        if raw.len() > MAX_LINE || raw.as_bytes().contains(&0) {
+            seg.skipped += 1;
+            return;
+        }
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let l = split_syslog(raw);
+        let at = match l.timestamp {
+            Some(ts) => self.stamp(ts),
+            None => None,
+        };
+        if let Some(t) = at {
+            if !self.opts.window.contains(t) {
+                self.scan.segments[0].outside += 1;
+                return;
+            }
+            self.scan.first_at = Some(self.scan.first_at.map_or(t, |f| f.min(t)));
+            self.scan.last_at = Some(self.scan.last_at.map_or(t, |f| f.max(t)));
+        }
+        let bucket = at.and_then(|t| bucket(self.opts.trend_span, t));
+        let sig = self.m.classify(&l);
+        let loc = self.loc();
+        let msg = l.message;
+        let qid = queue_id(msg).and_then(|q| pack_qid(q).map(|k| (q, k)));
+
+        if let Some(i) = sig {
+            self.scan.segments[0].matched += 1;
+            let agg = &mut self.scan.sigs[i];
+            agg.count += 1;
+            if agg.program.is_empty() {
+                agg.program.push_str(l.program.unwrap_or(""));
+            } else if agg.program != l.program.unwrap_or("") {
+                agg.program.clear();
+                agg.program.push_str(l.program.unwrap_or(""));
+            }
+            if let Some(ts) = l.timestamp {
+                if agg.first_seen.is_none() {
+                    agg.first_seen = Some(ts.to_string());
+                    agg.first_at = at;
+                }
+                agg.last_seen.clear();
+                agg.last_seen.push_str(ts);
+                agg.last_at = at.or(agg.last_at);
+            }
+            if let Some(b) = bucket {
+                agg.trend[b] += 1;
+            }
+            agg.samples.add(loc, raw);
+        } else if let Some(sev) = is_problem(msg) {
+            self.scan.unmatched_problems += 1;
+            if self.opts.unknown {
+                self.scan.cluster(l.program, msg, sev, loc, raw);
+            }
+        }
+
+        if msg.contains("reject: ") {
+            self.scan.rejected += 1;
+            self.scan.rejected_samples.add(loc, raw);
+        }
+
+        let Some((_, key)) = qid else { return };
+        let tick = self.scan.tick;
+        let size =
+            if msg.contains("size=") && msg.contains("from=<") { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
+        let status = if msg.contains("status=") && msg.contains("to=<") { field(msg, "status=") } else { None };
+        let removed = msg.ends_with(": removed");
+        if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
+            return;
+        }
+        if self.scan.open.len() >= MAX_OPEN && !self.scan.open.contains_key(&key) {
+            self.scan.evict();
+        }
+        let entry = self.scan.open.entry(key).or_default();
+        entry.touched = tick;
+        if let Some(n) = size {
+            entry.size = Some(n);
+        }
+        if let Some(i) = sig {
+            if entry.add_sig(i as u16) {
+                self.scan.sigs[i].messages += 1;
+            }
+        }
+        if let Some(st) = status {
+            let si = status_index(st);
+            entry.status = Some(si as u8);
+            let agg = &mut self.scan.statuses[si];
+            agg.lines += 1;
+            if let Some(b) = bucket {
+                agg.trend[b] += 1;
+            }
+            agg.samples.add(loc, raw);
+            if st == "deferred" || st == "bounced" {
+                let dest =
+                    field(msg, "to=<").map(|t| t.trim_end_matches('>')).map(|t| t.rsplit_once('@').map_or(t, |(_, d)| d)).unwrap_or("");
+                self.scan.destination(&dest.to_ascii_lowercase(), st == "bounced", sig, loc, raw);
+            }
+        }
+        if removed {
+            if let Some(m) = self.scan.open.remove(&key) {
+                if m.size.is_none() && self.seg > 0 {
+                    self.scan.orphans.push((key, m));
+                    if self.scan.orphans.len() > MAX_OPEN {
+                        let (_, m) = self.scan.orphans.remove(0);
+                        self.scan.finalize(&m);
+                    }
+                } else {
+                    self.scan.finalize(&m);
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Scan {
+        self.scan
+    }
+}
+
+fn bucket(span: Option<(i64, i64)>, t: i64) -> Option<usize> {
+    let (start, end) = span?;
+    if t < start || t > end {
+        return None;
+    }
+    let width = ((end - start) / TREND_BUCKETS as i64).max(1);
+    Some((((t - start) / width) as usize).min(TREND_BUCKETS - 1))
+}
+
+/// The severity a line gives itself (`warning:`, `fatal:`, `Error:`...) or a failed
+/// delivery: the lines `logs unknown` cares about.
+pub fn is_problem(message: &str) -> Option<&'static str> {
+    const WORDS: &[(&str, &str)] = &[
+        ("panic: ", "panic"),
+        ("fatal: ", "fatal"),
+        ("Fatal: ", "fatal"),
+        ("FATAL", "fatal"),
+        ("error: ", "error"),
+        ("Error: ", "error"),
+        ("ERROR", "error"),
+        ("status=bounced", "error"),
+        ("status=deferred", "warning"),
+        ("reject: ", "warning"),
+        ("warning: ", "warning"),
+        ("Warning: ", "warning"),
+        ("WARNING", "warning"),
+    ];
+    if !message.bytes().any(|b| matches!(b, b'p' | b'f' | b'F' | b'e' | b'E' | b's' | b'r' | b'w' | b'W')) {
+        return None;
+    }
+    WORDS.iter().find(|(w, _)| message.contains(w)).map(|(_, s)| *s)
+}
+
+/// A message with its variable parts masked: queue ids, numbers, addresses, host names.
+pub fn template(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(240));
+    let msg = match queue_id(message) {
+        Some(q) => {
+            out.push_str("QUEUEID");
+            &message[q.len()..]
+        }
+        None => message,
+    };
+    let b = msg.as_bytes();
+    let mut i = 0;
+    while i < b.len() && out.len() < 200 {
+        let c = b[i];
+        if c == b'<' {
+            if let Some(end) = msg[i..].find('>') {
+                out.push_str("<*>");
+                i += end + 1;
+                continue;
+            }
+        }
+        if c == b'[' {
+            if let Some(end) = msg[i..].find(']') {
+                let inner = &msg[i + 1..i + end];
+                if inner.bytes().all(|x| x.is_ascii_hexdigit() || matches!(x, b'.' | b':')) && !inner.is_empty() {
+                    out.push_str("[ADDR]");
+                    i += end + 1;
+                    continue;
+                }
+            }
+        }
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'_' | b'-' | b'@')) {
+                i += 1;
+            }
+            let mut w = &msg[start..i];
+            let mut tail = "";
+            if let Some(stripped) = w.strip_suffix('.') {
+                w = stripped;
+                tail = ".";
+            }
+            let digits = w.bytes().filter(u8::is_ascii_digit).count();
+            let tok = if w.contains('@') {
+                "ADDR"
+            } else if w.bytes().all(|x| x.is_ascii_digit() || x == b'.') && digits > 0 {
+                "N"
+            } else if w.contains('.') && w.bytes().any(|x| x.is_ascii_alphabetic()) && !w.starts_with('.') && digits * 2 < w.len() {
+                "HOST"
+            } else if digits > 0 && w.len() >= 6 {
+                "ID"
+            } else {
+                w
+            };
+            out.push_str(tok);
+            out.push_str(tail);
+            continue;
+        }
+        // Copy one (possibly multi-byte) character.
+        let ch_len = msg[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&msg[i..i + ch_len]);
+        i += ch_len;
+    }
+    out
+}
+
+impl Scan {
+    fn destination(&mut self, dest: &str, bounced: bool, sig: Option<usize>, loc: Loc, raw: &str) {
+        let full = self.dests.len() >= MAX_DESTINATIONS;
+        let d = match self.dests.get_mut(dest) {
+            Some(d) => d,
+            None if !full => self.dests.entry(dest.to_string()).or_default(),
+            None => {
+                self.dests_dropped += 1;
+                return;
+            }
+        };
+        if bounced {
+            d.bounced += 1;
+        } else {
+            d.deferred += 1;
+        }
+        let key = sig.map_or(u16::MAX, |s| s as u16);
+        match d.reasons.iter_mut().find(|(k, _)| *k == key) {
+            Some(r) => r.1 += 1,
+            None => d.reasons.push((key, 1)),
+        }
+        if d.sample.is_none() {
+            d.sample = Some(Sample { loc, text: raw.to_string() });
+        }
+    }
+
+    fn cluster(&mut self, program: Option<&str>, msg: &str, severity: &'static str, loc: Loc, raw: &str) {
+        let prog = program.map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("-");
+        let key = format!("{prog}: {}", template(msg));
+        let full = self.templates.len() >= MAX_TEMPLATES;
+        match self.templates.get_mut(&key) {
+            Some(t) => t.count += 1,
+            None if !full => {
+                self.templates.insert(key, Template { count: 1, severity, sample: Sample { loc, text: raw.to_string() } });
+            }
+            None => self.templates_dropped += 1,
+        }
+    }
+
+    /// A message is done (removed, evicted, or the log ended): count it under its last status.
+    fn finalize(&mut self, m: &Msg) {
+        if let Some(s) = m.status {
+            let agg = &mut self.statuses[s as usize];
+            agg.messages += 1;
+            if let Some(n) = m.size {
+                agg.sizes.add(n);
+            }
+        }
+        if let Some(n) = m.size {
+            for &s in m.sigs() {
+                if let Some(a) = self.sigs.get_mut(s as usize) {
+                    a.sizes.add(n);
+                }
+            }
+        }
+    }
+
+    /// The table is full: finalise the least recently seen half.
+    fn evict(&mut self) {
+        let mut ticks: Vec<u64> = self.open.values().map(|m| m.touched).collect();
+        let mid = ticks.len() / 2;
+        let (_, cut, _) = ticks.select_nth_unstable(mid);
+        let cut = *cut;
+        let old: Vec<(u128, Msg)> = self.open.iter().filter(|(_, m)| m.touched <= cut).map(|(k, m)| (*k, *m)).collect();
+        for (k, m) in old {
+            self.open.remove(&k);
+            self.finalize(&m);
+            self.evicted += 1;
+        }
+    }
+
+    /// Append `later` (the next segment(s) in log order) to `self`.
+    pub fn merge(&mut self, mut later: Scan) {
+        // Messages that straddle the cut: their size is here, their end is there.
+        for (k, mut m) in std::mem::take(&mut later.orphans) {
+            if let Some(e) = self.open.remove(&k) {
+                join(&mut m, &e, &mut later.sigs);
+            }
+            later.finalize(&m);
+        }
+        let keys: Vec<u128> = later.open.iter().filter(|(_, m)| m.size.is_none()).map(|(k, _)| *k).collect();
+        for k in keys {
+            if let Some(e) = self.open.remove(&k) {
+                if let Some(m) = later.open.get_mut(&k) {
+                    join(m, &e, &mut later.sigs);
+                }
+            }
+        }
+        let tick = self.tick;
+        for (k, mut m) in later.open.drain() {
+            m.touched += tick;
+            self.open.insert(k, m);
+        }
+        self.tick += later.tick;
+        while self.open.len() > MAX_OPEN {
+            self.evict();
+        }
+        for (a, b) in self.sigs.iter_mut().zip(later.sigs) {
+            a.count += b.count;
+            a.messages += b.messages;
+            a.sizes.merge(&b.sizes);
+            if !b.program.is_empty() {
+                a.program = b.program;
+            }
+            a.samples.merge(b.samples);
+            if a.first_seen.is_none() {
+                a.first_seen = b.first_seen;
+                a.first_at = b.first_at;
+            }
+            if !b.last_seen.is_empty() {
+                a.last_seen = b.last_seen;
+                a.last_at = b.last_at;
+            }
+            for (x, y) in a.trend.iter_mut().zip(b.trend) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.statuses.iter_mut().zip(later.statuses) {
+            a.lines += b.lines;
+            a.messages += b.messages;
+            a.sizes.merge(&b.sizes);
+            a.samples.merge(b.samples);
+            for (x, y) in a.trend.iter_mut().zip(b.trend) {
+                *x += y;
+            }
+        }
+        self.rejected += later.rejected;
+        self.rejected_samples.merge(later.rejected_samples);
+        for (k, d) in later.dests {
+            let full = self.dests.len() >= MAX_DESTINATIONS;
+            match self.dests.get_mut(&k) {
+                Some(a) => {
+                    a.deferred += d.deferred;
+                    a.bounced += d.bounced;
+                    for (s, n) in d.reasons {
+                        match a.reasons.iter_mut().find(|(x, _)| *x == s) {
+                            Some(r) => r.1 += n,
+                            None => a.reasons.push((s, n)),
+                        }
+                    }
+                }
+                None if !full => {
+                    self.dests.insert(k, d);
+                }
+                None => self.dests_dropped += d.deferred + d.bounced,
+            }
+        }
+        self.dests_dropped += later.dests_dropped;
+        for (k, t) in later.templates {
+            let full = self.templates.len() >= MAX_TEMPLATES;
+            match self.templates.get_mut(&k) {
+                Some(a) => a.count += t.count,
+                None if !full => {
+                    self.templates.insert(k, t);
+                }
+                None => self.templates_dropped += t.count,
+            }
+        }
+        self.templates_dropped += later.templates_dropped;
+        self.unmatched_problems += later.unmatched_problems;
+        self.evicted += later.evicted;
+        self.first_at = match (self.first_at, later.first_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_at = match (self.last_at, later.last_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.segments.extend(later.segments);
+    }
+
+    /// The log has ended: messages still open are counted under their last status.
+    fn close(&mut self) {
+        let open: Vec<Msg> = self.open.drain().map(|(_, m)| m).collect();
+        for m in &open {
+            self.finalize(m);
+        }
+        for (_, m) in std::mem::take(&mut self.orphans) {
+            self.finalize(&m);
+        }
+    }
+
+    /// `path:line` of a location, once segments are merged.
+    fn source(&self, loc: Loc) -> String {
+        match self.segments.get(loc.seg as usize) {
+            Some(s) => match s.first_line {
+                Some(f) => format!("{}:{}", s.path, f + loc.line - 1),
+                None => format!("{}:?", s.path),
+            },
+            None => "?".to_string(),
+        }
+    }
+
+    fn evidence(&self, s: &Samples) -> (Vec<Evidence>, u64) {
+        let mut ev: Vec<Evidence> = s.first.iter().map(|x| Evidence::new(self.source(x.loc), x.text.as_str())).collect();
+        if let Some(x) = &s.last {
+            ev.push(Evidence::new(self.source(x.loc), x.text.as_str()));
+        }
+        let more = s.total.saturating_sub(ev.len() as u64);
+        (ev, more)
+    }
+
+    /// Segment line numbers: a segment that starts mid-file continues its predecessor.
+    /// Segment indices must equal their position (the driver numbers them so).
+    fn number_lines(&mut self) {
+        let mut prev: Option<(String, u64)> = None;
+        for s in &mut self.segments {
+            if s.first_line.is_none() {
+                s.first_line = Some(match &prev {
+                    Some((p, next)) if *p == s.path => *next,
+                    _ => 1,
+                });
+            }
+            prev = Some((s.path.clone(), s.first_line.unwrap_or(1) + s.lines));
+        }
+    }
+
+    pub fn lines(&self) -> u64 {
+        self.segments.iter().map(|s| s.lines).sum()
+    }
+
+    /// The finished result: merged segments, line numbers resolved, open messages counted.
+    pub fn finish(mut self, sigs: &[Signature]) -> LogStats {
+        self.number_lines();
+        self.close();
+        let mut files: Vec<FileStats> = Vec::new();
+        for s in &self.segments {
+            match files.last_mut() {
+                Some(f) if f.path == s.path => {
+                    f.lines += s.lines;
+                    f.skipped += s.skipped;
+                    f.lossy += s.lossy;
+                    f.matched += s.matched;
+                    f.outside += s.outside;
+                    if s.problem.is_some() {
+                        f.problem = s.problem.clone();
+                    }
+                }
+                _ => files.push(FileStats {
+                    path: s.path.clone(),
+                    lines: s.lines,
+                    skipped: s.skipped,
+                    lossy: s.lossy,
+                    matched: s.matched,
+                    outside: s.outside,
+                    problem: s.problem.clone(),
+                    observation: s.observation,
+                }),
+            }
+        }
+        let mut signatures = Vec::new();
+        for (i, a) in self.sigs.iter().enumerate() {
+            if a.count == 0 {
+                continue;
+            }
+            let Some(sig) = sigs.get(i) else { continue };
+            let (evidence, more) = self.evidence(&a.samples);
+            signatures.push(SigStats {
+                id: sig.id.clone(),
+                program: a.program.clone(),
+                category: sig.category.clone(),
+                severity: sig.severity,
+                count: a.count,
+                messages: a.messages,
+                sizes: a.sizes,
+                first_seen: a.first_seen.clone(),
+                last_seen: (!a.last_seen.is_empty()).then(|| a.last_seen.clone()),
+                first_at: a.first_at,
+                last_at: a.last_at,
+                trend: a.trend,
+                evidence,
+                more_evidence: more,
+            });
+        }
+        let mut statuses = Vec::new();
+        for (i, a) in self.statuses.iter().enumerate() {
+            if a.lines == 0 && a.messages == 0 {
+                continue;
+            }
+            let (evidence, more) = self.evidence(&a.samples);
+            statuses.push(StatusStats {
+                status: STATUSES[i].to_string(),
+                lines: a.lines,
+                messages: a.messages,
+                sizes: a.sizes,
+                trend: a.trend,
+                evidence,
+                more_evidence: more,
+            });
+        }
+        let mut destinations: Vec<DestStats> = self
+            .dests
+            .iter()
+            .map(|(d, a)| {
+                let mut reasons: Vec<(String, u64)> = a
+                    .reasons
+                    .iter()
+                    .map(|&(s, n)| (sigs.get(s as usize).map_or_else(|| "(no signature)".to_string(), |x| x.id.clone()), n))
+                    .collect();
+                reasons.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+                DestStats {
+                    domain: d.clone(),
+                    deferred: a.deferred,
+                    bounced: a.bounced,
+                    reasons,
+                    sample: a.sample.as_ref().map(|s| Evidence::new(self.source(s.loc), s.text.as_str())),
+                }
+            })
+            .collect();
+        destinations.sort_by(|a, b| (b.deferred + b.bounced).cmp(&(a.deferred + a.bounced)).then(a.domain.cmp(&b.domain)));
+        let mut unknown: Vec<TemplateStats> = self
+            .templates
+            .iter()
+            .map(|(k, t)| TemplateStats {
+                template: k.clone(),
+                count: t.count,
+                severity: t.severity.to_string(),
+                sample: Evidence::new(self.source(t.sample.loc), t.sample.text.as_str()),
+            })
+            .collect();
+        unknown.sort_by(|a, b| b.count.cmp(&a.count).then(a.template.cmp(&b.template)));
+        let (rejected_evidence, _) = self.evidence(&self.rejected_samples);
+        LogStats {
+            files,
+            signatures,
+            statuses,
+            rejected: self.rejected,
+            rejected_evidence,
+            destinations,
+            destinations_dropped: self.dests_dropped,
+            unknown,
+            unknown_dropped: self.templates_dropped,
+            unmatched_problems: self.unmatched_problems,
+            evicted: self.evicted,
+            first_at: self.first_at,
+            last_at: self.last_at,
+            trend_span: None,
+            window: Window::default(),
+        }
+    }
+}
+
+/// Join the earlier part `e` of a message into its later part `m`.
+fn join(m: &mut Msg, e: &Msg, later_sigs: &mut [SigAgg]) {
+    if m.size.is_none() {
+        m.size = e.size;
+    }
+    if m.status.is_none() {
+        m.status = e.status;
+    }
+    for &s in e.sigs() {
+        if !m.add_sig(s) {
+            // Counted as a message on both sides of the cut: once is right.
+            if let Some(a) = later_sigs.get_mut(s as usize) {
+                a.messages = a.messages.saturating_sub(1);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Results
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FileStats {
+    pub path: String,
+    pub lines: u64,
+    pub skipped: u64,
+    /// Lines with invalid UTF-8, read with replacement characters.
+    pub lossy: u64,
+    pub matched: u64,
+    pub outside: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    #[serde(skip)]
+    pub observation: Option<u32>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SigStats {
+    pub id: String,
+    pub program: String,
+    pub category: String,
+    pub severity: LogSeverity,
+    pub count: u64,
+    pub messages: u64,
+    #[serde(skip)]
+    pub sizes: Sizes,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    #[serde(skip)]
+    pub first_at: Option<i64>,
+    #[serde(skip)]
+    pub last_at: Option<i64>,
+    pub trend: [u64; TREND_BUCKETS],
+    #[serde(skip)]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip)]
+    pub more_evidence: u64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StatusStats {
+    pub status: String,
+    pub lines: u64,
+    pub messages: u64,
+    #[serde(skip)]
+    pub sizes: Sizes,
+    pub trend: [u64; TREND_BUCKETS],
+    #[serde(skip)]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip)]
+    pub more_evidence: u64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DestStats {
+    pub domain: String,
+    pub deferred: u64,
+    pub bounced: u64,
+    /// (signature id, lines), most frequent first.
+    pub reasons: Vec<(String, u64)>,
+    pub sample: Option<Evidence>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TemplateStats {
+    pub template: String,
+    pub count: u64,
+    pub severity: String,
+    pub sample: Evidence,
+}
+
+/// Everything learnt from the logs.
+#[derive(Clone, Debug)]
+pub struct LogStats {
+    pub files: Vec<FileStats>,
+    pub signatures: Vec<SigStats>,
+    pub statuses: Vec<StatusStats>,
+    pub rejected: u64,
+    pub rejected_evidence: Vec<Evidence>,
+    pub destinations: Vec<DestStats>,
+    pub destinations_dropped: u64,
+    pub unknown: Vec<TemplateStats>,
+    pub unknown_dropped: u64,
+    pub unmatched_problems: u64,
+    /// Messages finalised early because the table was full.
+    pub evicted: u64,
+    pub first_at: Option<i64>,
+    pub last_at: Option<i64>,
+    pub trend_span: Option<(i64, i64)>,
+    pub window: Window,
+}
+
+/// Rising, falling or steady: the second half of the trend against the first.
+pub fn trend_word(t: &[u64; TREND_BUCKETS]) -> &'static str {
+    let half = TREND_BUCKETS / 2;
+    let early: u64 = t[..half].iter().sum();
+    let late: u64 = t[half..].iter().sum();
+    if early + late < 4 {
+        "sparse"
+    } else if late == 0 {
+        "stopped"
+    } else if late >= 2 * early.max(1) {
+        "rising"
+    } else if early >= 2 * late {
+        "falling"
+    } else {
+        "steady"
+    }
+}
+
+impl LogStats {
+    pub fn lines(&self) -> u64 {
+        self.files.iter().map(|f| f.lines).sum()
+    }
+
+    /// Facts for the rules: `log_file`, `log_signature`, `delivery_summary`, `log_destination`.
+    pub fn into_facts(self, out: &mut FactSet) {
+        for f in &self.files {
+            let mut fact = Fact::new("log_file")
+                .with("path", f.path.as_str())
+                .with("lines", f.lines)
+                .with("skipped_lines", f.skipped)
+                .with("matched_lines", f.matched)
+                .evidence(f.path.as_str(), format!("{} lines read, {} matched a signature, {} skipped", f.lines, f.matched, f.skipped));
+            if let Some(o) = f.observation {
+                fact.observations.push(o);
+            }
+            out.push(fact);
+        }
+        for s in self.signatures {
+            let mut f = Fact::new("log_signature")
+                .with("id", s.id.as_str())
+                .with("program", s.program.as_str())
+                .with("category", s.category.as_str())
+                .with("severity", s.severity.as_str())
+                .with("count", s.count)
+                .with("messages", s.messages)
+                .with("trend", trend_word(&s.trend));
+            if s.sizes.count > 0 {
+                f.set("min_size", s.sizes.min);
+                f.set("max_size", s.sizes.max);
+            }
+            if let Some(t) = &s.first_seen {
+                f.set("first_seen", t.as_str());
+            }
+            if let Some(t) = &s.last_seen {
+                f.set("last_seen", t.as_str());
+            }
+            if let Some(t) = s.first_at {
+                f.set("first_at", t);
+            }
+            if let Some(t) = s.last_at {
+                f.set("last_at", t);
+            }
+            f.evidence = s.evidence;
+            f.more_evidence = s.more_evidence;
+            out.push(f);
+        }
+        for s in self.statuses {
+            let mut f = Fact::new("delivery_summary")
+                .with("status", s.status.as_str())
+                .with("lines", s.lines)
+                .with("messages", s.messages)
+                .with("trend", trend_word(&s.trend));
+            if s.sizes.count > 0 {
+                f.set("min_size", s.sizes.min);
+                f.set("max_size", s.sizes.max);
+            }
+            f.evidence = s.evidence;
+            f.more_evidence = s.more_evidence;
+            out.push(f);
+        }
+        for (rank, d) in self.destinations.iter().take(20).enumerate() {
+            let mut f = Fact::new("log_destination")
+                .with("domain", d.domain.as_str())
+                .with("rank", rank as u64 + 1)
+                .with("deferred", d.deferred)
+                .with("bounced", d.bounced);
+            if let Some((sig, n)) = d.reasons.first() {
+                f.set("top_signature", sig.as_str());
+                f.set("top_signature_lines", *n);
+            }
+            f.evidence.extend(d.sample.clone());
+            out.push(f);
+        }
+        out.stats.log_files += self.files.len() as u64;
+        out.stats.log_lines += self.files.iter().map(|f| f.lines).sum::<u64>();
+        out.stats.log_lines_skipped += self.files.iter().map(|f| f.skipped).sum::<u64>();
+        out.stats.log_lines_matched += self.files.iter().map(|f| f.matched).sum::<u64>();
+        out.stats.log_lines_outside_window += self.files.iter().map(|f| f.outside).sum::<u64>();
+        out.stats.log_window_since = self.window.since.map(super::time::format);
+        out.stats.log_window_until = self.window.until.map(super::time::format);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Driving: segments on every core
+
+/// A piece of log to scan: feeds its lines to the scanner it is given.
+pub trait Segment: Send {
+    fn path(&self) -> &str;
+    /// The line number of the first line, when the segment starts a file or a text.
+    fn first_line(&self) -> Option<u64>;
+    fn observation(&self) -> Option<u32> {
+        None
+    }
+    fn feed(&mut self, s: &mut Scanner<'_, '_>);
+}
+
+/// An in-memory text (a bundle's log) or a part of it.
+pub struct TextSegment<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub first_line: Option<u64>,
+    pub observation: Option<u32>,
+}
+
+impl Segment for TextSegment<'_> {
+    fn path(&self) -> &str {
+        self.path
+    }
+    fn first_line(&self) -> Option<u64> {
+        self.first_line
+    }
+    fn observation(&self) -> Option<u32> {
+        self.observation
+    }
+    fn feed(&mut self, s: &mut Scanner<'_, '_>) {
+        for l in self.text.split_terminator('\n') {
+            s.line(l);
+        }
+    }
+}
+
+/// Cut a text into about `parts` pieces at line boundaries.
+pub fn split_text<'a>(path: &'a str, text: &'a str, first_line: u64, parts: usize, observation: Option<u32>) -> Vec<TextSegment<'a>> {
+    let mut out = Vec::new();
+    let step = (text.len() / parts.max(1)).max(1 << 20);
+    let mut start = 0;
+    while start < text.len() || out.is_empty() {
+        let mut end = (start + step).min(text.len());
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let end = match text[end..].find('\n') {
+            Some(p) if end < text.len() => end + p + 1,
+            _ => text.len(),
+        };
+        out.push(TextSegment {
+            path,
+            text: &text[start..end],
+            first_line: if start == 0 { Some(first_line) } else { None },
+            observation: if start == 0 { observation } else { None },
+        });
+        start = end;
+        if start >= text.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// Scan the segments (in log order) on `threads` threads and merge the results.
+pub fn scan_segments(m: &Matcher<'_>, opts: &ScanOptions, segments: Vec<Box<dyn Segment + '_>>, threads: usize) -> Scan {
+    let n = segments.len();
+    let slots: Vec<std::sync::Mutex<Option<Box<dyn Segment + '_>>>> =
+        segments.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
+    let results: Vec<std::sync::Mutex<Option<Scan>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = |mm: &Matcher<'_>| loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if i >= n {
+            break;
+        }
+        let Some(mut seg) = slots[i].lock().ok().and_then(|mut g| g.take()) else { continue };
+        let mut sc = Scanner::new(mm, opts, i as u32, seg.path(), seg.first_line());
+        sc.scan.segments[0].observation = seg.observation();
+        seg.feed(&mut sc);
+        if let Ok(mut g) = results[i].lock() {
+            *g = Some(sc.finish());
+        }
+    };
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        work(m);
+    } else {
+        std::thread::scope(|sc| {
+            for _ in 1..threads {
+                let mm = m.fork();
+                let work = &work;
+                sc.spawn(move || work(&mm));
+            }
+            work(m);
+        });
+    }
+    let mut merged: Option<Scan> = None;
+    for r in results {
+        let Some(s) = r.into_inner().ok().flatten() else { continue };
+        match &mut merged {
+            Some(acc) => acc.merge(s),
+            None => merged = Some(s),
+        }
+    }
+    merged.unwrap_or_else(|| Scan {
+        sigs: vec![SigAgg::default(); m.signatures().len()],
+        statuses: vec![StatusAgg::default(); STATUSES.len()],
+        ..Scan::default()
+    })
+}
+
+/// Threads to use: the machine's cores, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+}
