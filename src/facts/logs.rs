@@ -25,12 +25,13 @@ pub struct LogLine<'a> {
     pub message: &'a str,
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
 /// Length of a classic `Nov 23 07:01:02` timestamp at the start (with optional fraction).
 fn classic_ts_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    if b.len() < 15 || !MONTHS.contains(&s.get(..3)?) || b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' {
+    if b.len() < 15 || b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' {
+        return None;
+    }
+    if !matches!(&b[..3], b"Jan" | b"Feb" | b"Mar" | b"Apr" | b"May" | b"Jun" | b"Jul" | b"Aug" | b"Sep" | b"Oct" | b"Nov" | b"Dec") {
         return None;
     }
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(|c| c.is_ascii_digit() || *c == b' ');
@@ -86,8 +87,68 @@ fn split_tag(s: &str) -> Option<(&str, Option<&str>, &str)> {
     }
 }
 
+/// `<PRI>` at the start of a line (network syslog, RFC 5424 files): its length.
+fn pri_len(b: &[u8]) -> Option<usize> {
+    if b.first() != Some(&b'<') {
+        return None;
+    }
+    let close = b.iter().take(5).position(|&c| c == b'>')?;
+    (close > 1 && b[1..close].iter().all(u8::is_ascii_digit)).then_some(close + 1)
+}
+
+/// An RFC 5424 line: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG` (the PRI may be
+/// absent when a file template drops it). `-` is a nil field.
+fn split_rfc5424(line: &str) -> Option<LogLine<'_>> {
+    let b = line.as_bytes();
+    let start = pri_len(b).unwrap_or(0);
+    let rest = line.get(start..)?.strip_prefix("1 ")?;
+    let ts_len = iso_ts_len(rest).filter(|&n| rest.as_bytes().get(10) == Some(&b'T') || n > 10)?;
+    let timestamp = &rest[..ts_len];
+    let mut it = rest[ts_len..].trim_start().splitn(4, ' ');
+    let nil = |s: &'_ str| s != "-";
+    let host = it.next().filter(|s| nil(s));
+    let app = it.next().filter(|s| nil(s));
+    let procid = it.next().filter(|s| nil(s));
+    let after_procid = it.next().unwrap_or("");
+    // MSGID, then structured data: `-` or one or more `[id k="v" ...]` (`\]` escaped).
+    let (_msgid, sd_and_msg) = after_procid.split_once(' ').unwrap_or((after_procid, ""));
+    let message = if let Some(r) = sd_and_msg.strip_prefix('-') {
+        r.strip_prefix(' ').unwrap_or(r)
+    } else if sd_and_msg.starts_with('[') {
+        let sb = sd_and_msg.as_bytes();
+        let (mut i, mut in_sd, mut quoted) = (0, false, false);
+        while i < sb.len() {
+            match sb[i] {
+                b'\\' if quoted => i += 1,
+                b'"' if in_sd => quoted = !quoted,
+                b'[' if !in_sd => in_sd = true,
+                b']' if in_sd && !quoted => in_sd = false,
+                b' ' if !in_sd => break,
+                _ if !in_sd => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        sd_and_msg.get(i..).unwrap_or("").trim_start_matches(' ')
+    } else {
+        sd_and_msg
+    };
+    let message = message.strip_prefix('\u{feff}').unwrap_or(message);
+    Some(LogLine { timestamp: Some(timestamp), host, program: app, pid: procid, message })
+}
+
 pub fn split_syslog(line: &str) -> LogLine<'_> {
     let line = line.trim_end_matches(['\r', '\n']);
+    if line.as_bytes().first() == Some(&b'<') || line.starts_with("1 ") {
+        if let Some(l) = split_rfc5424(line) {
+            return l;
+        }
+    }
+    // A classic line received over the network keeps its `<PRI>`.
+    let line = match pri_len(line.as_bytes()) {
+        Some(n) if line.len() > n => &line[n..],
+        _ => line,
+    };
     let ts_len = classic_ts_len(line).or_else(|| iso_ts_len(line));
     let (timestamp, host, rest) = match ts_len {
         Some(n) => {
@@ -236,7 +297,7 @@ pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpe
     }
     let m = Matcher::new(&k.signatures);
     let scan = logscan::scan_segments(&m, &opts, segments, threads);
-    let mut stats = scan.finish(&k.signatures);
+    let mut stats = scan.finish(&k.signatures, opts.reference);
     stats.window = window;
     stats.trend_span = opts.trend_span;
     (stats, problems, read_any)
@@ -302,6 +363,29 @@ mod tests {
     }
 
     #[test]
+    fn rfc5424_lines_split_into_parts() {
+        let l = split_syslog(
+            "<22>1 2026-11-23T08:15:05.123456+01:00 mx1 postfix/smtp 4242 - - 3F2A61C0F1: to=<a@b.example>, status=sent (250 ok)",
+        );
+        assert_eq!(l.timestamp, Some("2026-11-23T08:15:05.123456+01:00"));
+        assert_eq!((l.host, l.program, l.pid), (Some("mx1"), Some("postfix/smtp"), Some("4242")));
+        assert_eq!(l.message, "3F2A61C0F1: to=<a@b.example>, status=sent (250 ok)");
+        // Structured data (with an escaped bracket and a quoted space) and a BOM before the message.
+        let sd = split_syslog(
+            "<30>1 2026-11-23T08:15:06Z mx1 dovecot - AUTH [origin ip=\"192.0.2.7\" x=\"a\\]b c\"][meta seq=\"1\"] \u{feff}auth: Error: bad",
+        );
+        assert_eq!((sd.program, sd.pid), (Some("dovecot"), None));
+        assert_eq!(sd.message, "auth: Error: bad");
+        // Nil fields and no PRI (a file template without it).
+        let nil = split_syslog("1 2026-11-23T08:15:07+00:00 - postfix/qmgr - - - 3F2A61C0F1: removed");
+        assert_eq!((nil.host, nil.program, nil.message), (None, Some("postfix/qmgr"), "3F2A61C0F1: removed"));
+        assert_eq!(crate::facts::time::parse_stamp(nil.timestamp.unwrap_or(""), 0), crate::facts::time::parse_iso("2026-11-23T08:15:07Z"));
+        // A classic line with a PRI (network capture).
+        let c = split_syslog("<22>Nov 23 08:15:05 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]");
+        assert_eq!((c.timestamp, c.program), (Some("Nov 23 08:15:05"), Some("postfix/smtpd")));
+    }
+
+    #[test]
     fn a_tag_right_after_the_time_stamp_is_not_a_host() {
         let l = split_syslog("Feb 20 17:23:32 cyrus/pop3[4297]: badlogin: client.example [192.0.2.4] plaintext bob");
         assert_eq!((l.host, l.program, l.pid), (None, Some("cyrus/pop3"), Some("4297")));
@@ -344,9 +428,24 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for s in
-            ["", ":", "Nov", "Nov 23 08:15:05", "Nov 23 08:15:05 ", "[]: x", "a[: b", "é: ü", "Nov 23 08:15:05 h p[x]: m", "2026-11-23T"]
-        {
+        for s in [
+            "",
+            ":",
+            "Nov",
+            "Nov 23 08:15:05",
+            "Nov 23 08:15:05 ",
+            "[]: x",
+            "a[: b",
+            "é: ü",
+            "Nov 23 08:15:05 h p[x]: m",
+            "2026-11-23T",
+            "<",
+            "<1>",
+            "<999999>x",
+            "1 ",
+            "<1>1 2026-11-23T08:15:05Z",
+            "1 2026-11-23T08:15:05Z h a p m [x",
+        ] {
             let _ = split_syslog(s);
             let _ = queue_id(s);
         }

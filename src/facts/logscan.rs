@@ -82,10 +82,11 @@ fn pack_qid(q: &str) -> Option<u128> {
 // ---------------------------------------------------------------------------------------
 // Signature matching
 
-/// The catalogue compiled for scanning: a literal automaton in front of the regexes.
+/// The catalogue compiled for scanning: one literal automaton in front of the regexes.
 pub struct Matcher<'k> {
     sigs: &'k [Signature],
-    ac: AhoCorasick,
+    /// `None` only if the automaton could not be built: then every signature is tried.
+    ac: Option<AhoCorasick>,
     /// Literal index → signatures carrying it.
     by_literal: Vec<Vec<u16>>,
     /// Signatures without a literal: tried on every line.
@@ -96,6 +97,7 @@ pub struct Matcher<'k> {
 
 impl<'k> Matcher<'k> {
     pub fn new(sigs: &'k [Signature]) -> Matcher<'k> {
+        let sigs = &sigs[..sigs.len().min(u16::MAX as usize)];
         let mut literals: Vec<&str> = Vec::new();
         let mut by_literal: Vec<Vec<u16>> = Vec::new();
         let mut always = Vec::new();
@@ -111,16 +113,12 @@ impl<'k> Matcher<'k> {
                 None => always.push(i as u16),
             }
         }
-        // Building cannot fail for plain literals of this size; an empty automaton (which
-        // matches nothing, so every signature is tried) is the safe fallback.
-        let ac = AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&literals)
-            .or_else(|_| AhoCorasick::new(&literals))
-            .unwrap_or_else(|_| {
-                always = (0..sigs.len() as u16).collect();
-                AhoCorasick::new(Vec::<&str>::new()).expect("an empty automaton always builds")
-            });
+        let built =
+            AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(&literals).or_else(|_| AhoCorasick::new(&literals));
+        let ac = built.ok();
+        if ac.is_none() {
+            always = (0..sigs.len() as u16).collect();
+        }
         Matcher { sigs, ac, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect() }
     }
 
@@ -151,7 +149,8 @@ impl<'k> Matcher<'k> {
             }
         }
         let mut overflow = false;
-        for m in self.ac.find_overlapping_iter(message) {
+        let last = program.map(|p| p.rsplit('/').next().unwrap_or(p));
+        for m in self.ac.iter().flat_map(|ac| ac.find_overlapping_iter(message)) {
             for &i in &self.by_literal[m.pattern().as_usize()] {
                 if n < cand.len() {
                     if !cand[..n].contains(&i) {
@@ -168,8 +167,9 @@ impl<'k> Matcher<'k> {
         }
         let cand = &mut cand[..n];
         let sigs = self.sigs;
-        cand.sort_unstable_by(|&a, &b| sigs[b as usize].priority.cmp(&sigs[a as usize].priority).then(a.cmp(&b)));
-        let last = program.map(|p| p.rsplit('/').next().unwrap_or(p));
+        if n > 1 {
+            cand.sort_unstable_by(|&a, &b| sigs[b as usize].priority.cmp(&sigs[a as usize].priority).then(a.cmp(&b)));
+        }
         cand.iter().map(|&i| i as usize).find(|&i| applies(&sigs[i], program, last) && self.regexes[i].is_match(message))
     }
 
@@ -312,12 +312,7 @@ struct SigAgg {
     count: u64,
     messages: u64,
     sizes: Sizes,
-    program: String,
     samples: Samples,
-    first_seen: Option<String>,
-    last_seen: String,
-    first_at: Option<i64>,
-    last_at: Option<i64>,
     trend: [u64; TREND_BUCKETS],
 }
 
@@ -434,9 +429,27 @@ pub struct Scan {
     last_at: Option<i64>,
 }
 
+/// Substring searchers built once (`str::contains` builds one per call).
+pub struct Finders {
+    reject: memchr::memmem::Finder<'static>,
+    size: memchr::memmem::Finder<'static>,
+    status: memchr::memmem::Finder<'static>,
+}
+
+impl Default for Finders {
+    fn default() -> Self {
+        Finders {
+            reject: memchr::memmem::Finder::new("reject: "),
+            size: memchr::memmem::Finder::new("size="),
+            status: memchr::memmem::Finder::new("status="),
+        }
+    }
+}
+
 /// Per-thread scanning state around a [`Scan`].
 pub struct Scanner<'m, 'k> {
     m: &'m Matcher<'k>,
+    find: &'m Finders,
     opts: &'m ScanOptions,
     pub scan: Scan,
     seg: u32,
@@ -448,11 +461,11 @@ pub struct Scanner<'m, 'k> {
 impl<'m, 'k> Scanner<'m, 'k> {
     /// A scanner for the segment `seg` of `path`. `first_line` is known for segments that
     /// start a file (or a text with a known offset).
-    pub fn new(m: &'m Matcher<'k>, opts: &'m ScanOptions, seg: u32, path: &str, first_line: Option<u64>) -> Self {
+    pub fn new(m: &'m Matcher<'k>, find: &'m Finders, opts: &'m ScanOptions, seg: u32, path: &str, first_line: Option<u64>) -> Self {
         let n = m.signatures().len();
         let mut scan = Scan { sigs: vec![SigAgg::default(); n], statuses: vec![StatusAgg::default(); STATUSES.len()], ..Scan::default() };
         scan.segments.push(SegmentInfo { path: path.to_string(), first_line, ..SegmentInfo::default() });
-        Scanner { m, opts, scan, seg, line: 0, stamp_key: String::new(), stamp_base: None }
+        Scanner { m, find, opts, scan, seg, line: 0, stamp_key: String::new(), stamp_base: None }
     }
 
     /// Seconds of a stamp; the minute is parsed once and cached.
@@ -545,23 +558,9 @@ impl<'m, 'k> Scanner<'m, 'k> {
 
         if let Some(i) = sig {
             self.scan.segments[0].matched += 1;
+            // Program and first/last time stamps come from the samples when finished.
             let agg = &mut self.scan.sigs[i];
             agg.count += 1;
-            if agg.program.is_empty() {
-                agg.program.push_str(l.program.unwrap_or(""));
-            } else if agg.program != l.program.unwrap_or("") {
-                agg.program.clear();
-                agg.program.push_str(l.program.unwrap_or(""));
-            }
-            if let Some(ts) = l.timestamp {
-                if agg.first_seen.is_none() {
-                    agg.first_seen = Some(ts.to_string());
-                    agg.first_at = at;
-                }
-                agg.last_seen.clear();
-                agg.last_seen.push_str(ts);
-                agg.last_at = at.or(agg.last_at);
-            }
             if let Some(b) = bucket {
                 agg.trend[b] += 1;
             }
@@ -573,16 +572,20 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
         }
 
-        if msg.contains("reject: ") {
+        let mb = msg.as_bytes();
+        if self.find.reject.find(mb).is_some() {
             self.scan.rejected += 1;
             self.scan.rejected_samples.add(loc, raw);
         }
 
         let Some((_, key)) = qid else { return };
         let tick = self.scan.tick;
-        let size =
-            if msg.contains("size=") && msg.contains("from=<") { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
-        let status = if msg.contains("status=") && msg.contains("to=<") { field(msg, "status=") } else { None };
+        let size = if self.find.size.find(mb).is_some() && msg.contains("from=<") {
+            field(msg, "size=").and_then(|s| s.parse::<i64>().ok())
+        } else {
+            None
+        };
+        let status = if self.find.status.find(mb).is_some() && msg.contains("to=<") { field(msg, "status=") } else { None };
         let removed = msg.ends_with(": removed");
         if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
             return;
@@ -647,26 +650,30 @@ fn bucket(span: Option<(i64, i64)>, t: i64) -> Option<usize> {
 /// The severity a line gives itself (`warning:`, `fatal:`, `Error:`...) or a failed
 /// delivery: the lines `logs unknown` cares about.
 pub fn is_problem(message: &str) -> Option<&'static str> {
-    const WORDS: &[(&str, &str)] = &[
-        ("panic: ", "panic"),
-        ("fatal: ", "fatal"),
-        ("Fatal: ", "fatal"),
-        ("FATAL", "fatal"),
-        ("error: ", "error"),
-        ("Error: ", "error"),
-        ("ERROR", "error"),
-        ("status=bounced", "error"),
-        ("status=deferred", "warning"),
-        ("reject: ", "warning"),
-        ("warning: ", "warning"),
-        ("Warning: ", "warning"),
-        ("WARNING", "warning"),
-    ];
-    if !message.bytes().any(|b| matches!(b, b'p' | b'f' | b'F' | b'e' | b'E' | b's' | b'r' | b'w' | b'W')) {
-        return None;
+    static WORDS: std::sync::OnceLock<Option<AhoCorasick>> = std::sync::OnceLock::new();
+    let ac = WORDS.get_or_init(|| AhoCorasick::new(PROBLEM_WORDS.iter().map(|(w, _)| w)).ok());
+    match ac {
+        // The first word of the list that occurs (list order is severity order).
+        Some(ac) => ac.find_overlapping_iter(message).map(|m| m.pattern().as_usize()).min().map(|i| PROBLEM_WORDS[i].1),
+        None => PROBLEM_WORDS.iter().find(|(w, _)| message.contains(w)).map(|(_, s)| *s),
     }
-    WORDS.iter().find(|(w, _)| message.contains(w)).map(|(_, s)| *s)
 }
+
+const PROBLEM_WORDS: &[(&str, &str)] = &[
+    ("panic: ", "panic"),
+    ("fatal: ", "fatal"),
+    ("Fatal: ", "fatal"),
+    ("FATAL", "fatal"),
+    ("error: ", "error"),
+    ("Error: ", "error"),
+    ("ERROR", "error"),
+    ("status=bounced", "error"),
+    ("status=deferred", "warning"),
+    ("reject: ", "warning"),
+    ("warning: ", "warning"),
+    ("Warning: ", "warning"),
+    ("WARNING", "warning"),
+];
 
 /// A message with its variable parts masked: queue ids, numbers, addresses, host names.
 pub fn template(message: &str) -> String {
@@ -835,18 +842,7 @@ impl Scan {
             a.count += b.count;
             a.messages += b.messages;
             a.sizes.merge(&b.sizes);
-            if !b.program.is_empty() {
-                a.program = b.program;
-            }
             a.samples.merge(b.samples);
-            if a.first_seen.is_none() {
-                a.first_seen = b.first_seen;
-                a.first_at = b.first_at;
-            }
-            if !b.last_seen.is_empty() {
-                a.last_seen = b.last_seen;
-                a.last_at = b.last_at;
-            }
             for (x, y) in a.trend.iter_mut().zip(b.trend) {
                 *x += y;
             }
@@ -957,7 +953,7 @@ impl Scan {
     }
 
     /// The finished result: merged segments, line numbers resolved, open messages counted.
-    pub fn finish(mut self, sigs: &[Signature]) -> LogStats {
+    pub fn finish(mut self, sigs: &[Signature], reference: i64) -> LogStats {
         self.number_lines();
         self.close();
         let mut files: Vec<FileStats> = Vec::new();
@@ -992,18 +988,21 @@ impl Scan {
             }
             let Some(sig) = sigs.get(i) else { continue };
             let (evidence, more) = self.evidence(&a.samples);
+            let first = a.samples.first.first().map(|x| split_syslog(&x.text));
+            let last = a.samples.last.as_ref().or(a.samples.first.last()).map(|x| split_syslog(&x.text));
+            let at = |l: &Option<LogLine<'_>>| l.as_ref().and_then(|l| l.timestamp).and_then(|t| parse_stamp(t, reference));
             signatures.push(SigStats {
                 id: sig.id.clone(),
-                program: a.program.clone(),
+                program: last.as_ref().and_then(|l| l.program).unwrap_or("").to_string(),
                 category: sig.category.clone(),
                 severity: sig.severity,
                 count: a.count,
                 messages: a.messages,
                 sizes: a.sizes,
-                first_seen: a.first_seen.clone(),
-                last_seen: (!a.last_seen.is_empty()).then(|| a.last_seen.clone()),
-                first_at: a.first_at,
-                last_at: a.last_at,
+                first_seen: first.as_ref().and_then(|l| l.timestamp).map(str::to_string),
+                last_seen: last.as_ref().and_then(|l| l.timestamp).map(str::to_string),
+                first_at: at(&first),
+                last_at: at(&last),
                 trend: a.trend,
                 evidence,
                 more_evidence: more,
@@ -1366,13 +1365,14 @@ pub fn scan_segments(m: &Matcher<'_>, opts: &ScanOptions, segments: Vec<Box<dyn 
         segments.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
     let results: Vec<std::sync::Mutex<Option<Scan>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let finders = Finders::default();
     let work = |mm: &Matcher<'_>| loop {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if i >= n {
             break;
         }
         let Some(mut seg) = slots[i].lock().ok().and_then(|mut g| g.take()) else { continue };
-        let mut sc = Scanner::new(mm, opts, i as u32, seg.path(), seg.first_line());
+        let mut sc = Scanner::new(mm, &finders, opts, i as u32, seg.path(), seg.first_line());
         sc.scan.segments[0].observation = seg.observation();
         seg.feed(&mut sc);
         if let Ok(mut g) = results[i].lock() {

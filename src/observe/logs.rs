@@ -391,7 +391,7 @@ pub fn scan_files(
         FileSegment::plan(&readable, piece).into_iter().map(|s| Box::new(s) as Box<dyn Segment>).collect();
     let m = Matcher::new(&k.signatures);
     let scan = logscan::scan_segments(&m, &opts, segments, threads);
-    let mut stats = scan.finish(&k.signatures);
+    let mut stats = scan.finish(&k.signatures, opts.reference);
     stats.window = window;
     stats.trend_span = trend_span;
     for p in problems {

@@ -1,0 +1,189 @@
+//! The fast log scanner against the reference classifier, and its segment merging against
+//! a scan in one piece: cutting a log anywhere, scanning the pieces on several threads and
+//! merging must give the same counts, message statuses and size ranges.
+
+use mailsleuth::facts::logs::{classify_line, split_syslog};
+use mailsleuth::facts::logscan::{self, LogStats, Matcher, ScanOptions, Segment, TextSegment};
+use mailsleuth::kb::Knowledge;
+
+fn kb() -> Knowledge {
+    Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"))
+}
+
+/// A small deterministic Postfix log in the exact Debian format: per message pickup or
+/// smtpd, cleanup, qmgr, one or two delivery attempts, removed; interleaved so that
+/// messages are open across many lines (and therefore across cuts).
+fn postfix_log(messages: usize) -> String {
+    let mut lines: Vec<(u64, String)> = Vec::new();
+    for i in 0..messages {
+        let q = format!("{:010X}", 0x003F_2A00_0000_u64 + i as u64 * 7919);
+        let t0 = i as u64 * 3;
+        let size = 1000 + (i as u64 * 3571) % 90_000;
+        let st = |t: u64| format!("Nov 23 {:02}:{:02}:{:02}", 8 + t / 3600, t / 60 % 60, t % 60);
+        let rcpt = ["alice@example.net", "bob@example.org", "carol@mail.example.com"][i % 3];
+        lines.push((t0, format!("{} mx1 postfix/smtpd[{}]: connect from mail.example.net[192.0.2.{}]", st(t0), 100 + i % 50, i % 250)));
+        lines.push((t0, format!("{} mx1 postfix/smtpd[{}]: {q}: client=mail.example.net[192.0.2.{}]", st(t0), 100 + i % 50, i % 250)));
+        lines.push((t0 + 1, format!("{} mx1 postfix/cleanup[{}]: {q}: message-id=<{i}@example.net>", st(t0 + 1), 200 + i % 7)));
+        lines.push((
+            t0 + 1,
+            format!("{} mx1 postfix/qmgr[77]: {q}: from=<list@example.net>, size={size}, nrcpt=1 (queue active)", st(t0 + 1)),
+        ));
+        lines.push((
+            t0 + 1,
+            format!(
+                "{} mx1 postfix/smtpd[{}]: disconnect from mail.example.net[192.0.2.{}] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
+                st(t0 + 1),
+                100 + i % 50,
+                i % 250
+            ),
+        ));
+        // Large messages are deferred first (and every 5th is still deferred at the end).
+        let deferred = size > 60_000;
+        if deferred {
+            lines.push((t0 + 40, format!("{} mx1 postfix/smtp[{}]: {q}: to=<{rcpt}>, relay=none, delay=39, delays=0.1/0/39/0, dsn=4.4.1, status=deferred (connect to mx.example.org[203.0.113.9]:25: Connection refused)", st(t0 + 40), 300 + i % 9)));
+        }
+        if !deferred || i % 5 != 0 {
+            let t = if deferred { t0 + 400 } else { t0 + 2 };
+            lines.push((t, format!("{} mx1 postfix/smtp[{}]: {q}: to=<{rcpt}>, relay=mx.example.org[203.0.113.9]:25, delay=2, delays=0.1/0/1/0.9, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4Xq1Yz2bQwz1nF3)", st(t), 300 + i % 9)));
+            lines.push((t, format!("{} mx1 postfix/qmgr[77]: {q}: removed", st(t))));
+        }
+    }
+    lines.sort_by_key(|(t, _)| *t);
+    let mut s = String::new();
+    for (_, l) in lines {
+        s.push_str(&l);
+        s.push('\n');
+    }
+    s
+}
+
+fn scan_pieces(k: &Knowledge, text: &str, cuts: &[usize], threads: usize) -> LogStats {
+    let m = Matcher::new(&k.signatures);
+    let opts = ScanOptions { reference: 1_795_000_000, ..ScanOptions::default() };
+    let mut bounds = vec![0];
+    for &c in cuts {
+        // Cut at the line boundary at or after `c`.
+        let at = text[c..].find('\n').map_or(text.len(), |p| c + p + 1);
+        if at > *bounds.last().unwrap_or(&0) && at < text.len() {
+            bounds.push(at);
+        }
+    }
+    bounds.push(text.len());
+    let segments: Vec<Box<dyn Segment + '_>> = bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            Box::new(TextSegment { path: "mail.log", text: &text[w[0]..w[1]], first_line: (i == 0).then_some(1), observation: None })
+                as Box<dyn Segment>
+        })
+        .collect();
+    logscan::scan_segments(&m, &opts, segments, threads).finish(&k.signatures, opts.reference)
+}
+
+fn summary(s: &LogStats) -> Vec<String> {
+    let mut out: Vec<String> = s
+        .statuses
+        .iter()
+        .map(|x| {
+            format!(
+                "status {} lines={} messages={} sizes={}..{} n={}",
+                x.status, x.lines, x.messages, x.sizes.min, x.sizes.max, x.sizes.count
+            )
+        })
+        .collect();
+    out.extend(s.signatures.iter().map(|x| {
+        format!(
+            "sig {} count={} messages={} sizes={}..{} first={:?} last={:?}",
+            x.id, x.count, x.messages, x.sizes.min, x.sizes.max, x.first_seen, x.last_seen
+        )
+    }));
+    out.extend(s.destinations.iter().map(|d| format!("dest {} deferred={} reasons={:?}", d.domain, d.deferred, d.reasons)));
+    out.push(format!("rejected={} lines={}", s.rejected, s.lines()));
+    out
+}
+
+#[test]
+fn the_fast_matcher_agrees_with_the_reference_classifier() {
+    let k = kb();
+    let m = Matcher::new(&k.signatures);
+    let mut lines: Vec<String> = k.signatures.iter().flat_map(|s| s.examples.iter().map(|e| e.line.clone())).collect();
+    lines.extend(postfix_log(40).lines().map(str::to_string));
+    lines.push("warning: Connection rate limit exceeded: 3 from x[192.0.2.1] for service smtp".into());
+    lines.push("3F2A61C0F1: to=<a@b.example>, status=sent (250 ok)".into());
+    assert!(lines.len() > 500, "{} lines", lines.len());
+    let mut disagree = Vec::new();
+    for l in &lines {
+        let want = classify_line(&k.signatures, l).map(|(s, _)| s.id.clone());
+        let got = m.classify(&split_syslog(l)).map(|i| k.signatures[i].id.clone());
+        if want != got {
+            disagree.push(format!("{l}\n  reference {want:?}, fast {got:?}"));
+        }
+    }
+    assert!(disagree.is_empty(), "{} lines disagree:\n{}", disagree.len(), disagree.join("\n"));
+}
+
+#[test]
+fn cutting_the_log_anywhere_and_scanning_on_threads_changes_nothing() {
+    let k = kb();
+    let text = postfix_log(400);
+    let whole = scan_pieces(&k, &text, &[], 1);
+    let s = summary(&whole);
+    // The log is what we think it is: deliveries, deferrals, still-deferred messages.
+    let sent = whole.statuses.iter().find(|x| x.status == "sent").map(|x| x.messages);
+    let deferred = whole.statuses.iter().find(|x| x.status == "deferred").map(|x| (x.lines, x.messages));
+    assert!(sent.is_some_and(|n| n > 300), "{s:#?}");
+    assert!(deferred.is_some_and(|(l, m)| l > m && m > 0), "{s:#?}");
+    let n = text.len();
+    for cuts in [vec![n / 2], vec![n / 7, n / 3, n / 2, 2 * n / 3, 6 * n / 7], (1..40).map(|i| i * n / 40).collect::<Vec<_>>()] {
+        for threads in [1, 2, 3] {
+            let pieces = scan_pieces(&k, &text, &cuts, threads);
+            assert_eq!(summary(&pieces), s, "{} cuts, {threads} threads", cuts.len());
+        }
+    }
+}
+
+#[test]
+fn still_deferred_messages_keep_their_sizes_and_the_size_split_shows() {
+    let k = kb();
+    let stats = scan_pieces(&k, &postfix_log(400), &[], 1);
+    let sent = stats.statuses.iter().find(|x| x.status == "sent").map(|x| x.sizes);
+    let deferred = stats.statuses.iter().find(|x| x.status == "deferred").map(|x| x.sizes);
+    let (Some(sent), Some(deferred)) = (sent, deferred) else { panic!("{:#?}", summary(&stats)) };
+    // Messages whose last status is deferred are all > 60 000 bytes (the generator defers
+    // only those); delivered ones span the whole range.
+    assert!(deferred.min > 60_000, "{deferred:?}");
+    assert!(sent.min < 10_000 && sent.max > 60_000, "{sent:?}");
+    // The refusal is attributed to its destination and signature.
+    let d = stats.destinations.iter().find(|d| d.domain == "example.org").map(|d| d.reasons.clone());
+    assert!(d.is_some_and(|r| r.first().is_some_and(|(sig, _)| sig == "postfix.connect_refused")), "{:#?}", summary(&stats));
+}
+
+#[test]
+fn evidence_lines_are_numbered_in_the_file_across_cuts() {
+    let k = kb();
+    let text = postfix_log(200);
+    let n = text.len();
+    let stats = scan_pieces(&k, &text, &(1..9).map(|i| i * n / 9).collect::<Vec<_>>(), 2);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut checked = 0;
+    for s in &stats.signatures {
+        for e in &s.evidence {
+            let no: usize = e.source.rsplit(':').next().and_then(|x| x.parse().ok()).unwrap_or(0);
+            assert_eq!(lines.get(no.wrapping_sub(1)).copied(), Some(e.text.as_str()), "{}", e.source);
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "{checked}");
+}
+
+#[test]
+fn garbage_is_counted_not_fatal() {
+    let k = kb();
+    let mut text = postfix_log(5);
+    text.push_str("Nov 23 09:00:00 mx1 postfix/smtpd[1]: \0\0binary\n");
+    text.push_str(&format!("Nov 23 09:00:01 mx1 postfix/smtpd[1]: {}\n", "x".repeat(70_000)));
+    text.push_str("\n:\n[]: x\n");
+    let stats = scan_pieces(&k, &text, &[], 1);
+    assert_eq!(stats.files[0].skipped, 2);
+    assert_eq!(stats.lines(), text.lines().count() as u64);
+}
