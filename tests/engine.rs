@@ -131,6 +131,42 @@ fn any_and_optional() {
     assert!(ev.diagnoses[0].evidence.iter().any(|e| e.text == "tmp is 0700"));
 }
 
+#[test]
+fn all_inside_any() {
+    // Either a full disk, or /tmp without its sticky bit *and* no tmp-file failure logged.
+    let rule = r#"(
+        id: "delivery.all_in_any",
+        title: "something is wrong",
+        description: "test rule",
+        kind: Symptom,
+        when: [
+            Any([
+                Match(fact: "log_signature", as: "s", where: {"category": Eq("disk-full")}),
+                All([
+                    Match(fact: "path_stat", as: "t", where: {"path": Eq("/tmp"), "mode": LacksBits(0o1000)}),
+                    Not(Match(fact: "log_signature", where: {"category": Eq("tmp-file-failure")})),
+                ]),
+            ]),
+        ],
+        evidence: ["{s.id} logged", "tmp is {t.mode|octal}"],
+        references: ["test"],
+    )"#;
+    let k = ok_kb(&[("rules/delivery/all_in_any.ron", rule)]);
+    let ev = engine::run(&k, set(vec![dir("/tmp", 0o777, "root")]));
+    assert_eq!(ev.diagnoses.len(), 1);
+    // The alias bound by the other alternative is not cited; this one is.
+    let texts: Vec<&str> = ev.diagnoses[0].evidence.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"tmp is 0777"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.ends_with(" logged")), "{texts:?}");
+    // Both parts of All must hold.
+    let ev = engine::run(&k, set(vec![dir("/tmp", 0o777, "root"), sig("a.tmp", "tmp-file-failure", 1)]));
+    assert!(ev.diagnoses.is_empty());
+    let ev = engine::run(&k, set(vec![dir("/tmp", 0o1777, "root")]));
+    assert!(ev.diagnoses.is_empty());
+    let ev = engine::run(&k, set(vec![sig("b.disk", "disk-full", 1)]));
+    assert_eq!(ev.diagnoses.len(), 1);
+}
+
 fn derived(id: &str, reads: &str, concludes: &str) -> String {
     format!(
         r#"(id: "{id}", title: "t", description: "d", kind: Derived,

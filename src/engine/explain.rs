@@ -45,6 +45,7 @@ pub fn describe(c: &Condition) -> String {
         Condition::Not(inner) => format!("no {}", describe(inner)),
         Condition::Optional(inner) => format!("optionally {}", describe(inner)),
         Condition::Any(alts) => format!("any of [{}]", alts.iter().map(describe).collect::<Vec<_>>().join(" | ")),
+        Condition::All(parts) => format!("all of [{}]", parts.iter().map(describe).collect::<Vec<_>>().join(" & ")),
     }
 }
 

@@ -70,6 +70,13 @@ pub fn solve(conds: &[Condition], facts: &FactSet, b: &Binding, out: &mut Vec<Bi
                 solve(rest, facts, &p, out)?;
             }
         }
+        Condition::All(parts) => {
+            let mut partial = Vec::new();
+            solve(parts, facts, b, &mut partial)?;
+            for p in partial {
+                solve(rest, facts, &p, out)?;
+            }
+        }
         Condition::Any(alts) => {
             for alt in alts {
                 let mut partial = Vec::new();

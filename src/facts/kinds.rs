@@ -138,6 +138,7 @@ pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
     BASE_KINDS
         .iter()
         .chain(super::mailconf::KINDS)
+        .chain(super::endpoints::KINDS)
         .chain(super::queue::KINDS)
         .chain(super::host::KINDS)
         .chain(super::services::KINDS)

@@ -1008,6 +1008,8 @@ impl Scan {
                 more_evidence: more,
             });
         }
+        // By id, as the facts always were (rules see them in a stable order).
+        signatures.sort_by(|a, b| a.id.cmp(&b.id));
         let mut statuses = Vec::new();
         for (i, a) in self.statuses.iter().enumerate() {
             if a.lines == 0 && a.messages == 0 {

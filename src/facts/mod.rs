@@ -9,6 +9,7 @@
 //! newer parser, and lets every parser be tested on captured output.
 
 pub mod dns;
+pub mod endpoints;
 pub mod firewall;
 pub mod host;
 pub mod kinds;

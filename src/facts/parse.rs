@@ -23,6 +23,7 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::Win
     postconf::facts(&bundle.observations, &mut out);
     logs::facts_in_window(bundle, k, window, &mut out);
     super::mailconf::facts(bundle, &mut out);
+    super::endpoints::facts(bundle, &mut out);
     super::queue::facts(bundle, &mut out);
     super::host::facts(bundle, &mut out);
     super::services::facts(bundle, &mut out);

@@ -242,10 +242,17 @@ impl RuleLint<'_> {
                     self.err("`Any([])` can never hold".into());
                     return;
                 }
+                // Bound by every alternative: usable anywhere after. Bound by some only:
+                // like an `Optional`, citable by evidence sentences (left out when unbound).
                 let mut common: Option<Scope> = None;
+                let mut some = Scope2::default();
                 for a in alts {
                     let mut s = scope.clone();
                     self.condition(a, &mut s);
+                    some.aliases.extend(s.aliases.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    some.vars.extend(s.vars.iter().cloned());
+                    some.aliases.extend(s.maybe.aliases.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    some.vars.extend(s.maybe.vars.iter().cloned());
                     common = Some(match common {
                         None => s,
                         Some(c) => Scope {
@@ -255,8 +262,26 @@ impl RuleLint<'_> {
                         },
                     });
                 }
-                if let Some(c) = common {
+                if let Some(mut c) = common {
+                    for (a, k) in some.aliases {
+                        if !c.aliases.contains_key(&a) {
+                            c.maybe.aliases.insert(a, k);
+                        }
+                    }
+                    for v in some.vars {
+                        if !c.vars.contains(&v) {
+                            c.maybe.vars.insert(v);
+                        }
+                    }
                     *scope = c;
+                }
+            }
+            Condition::All(parts) => {
+                if parts.is_empty() {
+                    self.err("`All([])` holds trivially: leave it out".into());
+                }
+                for p in parts {
+                    self.condition(p, scope);
                 }
             }
         }

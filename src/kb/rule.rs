@@ -93,6 +93,9 @@ pub enum Condition {
     Not(Box<Condition>),
     /// At least one of the inner conditions holds (each alternative's bindings are kept).
     Any(Vec<Condition>),
+    /// Every inner condition holds, in order, with shared bindings: a conjunction that can
+    /// stand as one alternative of `Any` (`Any([All([A, Not(B)]), C])`).
+    All(Vec<Condition>),
     /// Binds the inner condition's facts when it holds, and passes without them when not:
     /// supporting evidence that a diagnosis cites if present but does not require. Its
     /// aliases may be used in `evidence` templates only (a sentence whose values are
@@ -106,7 +109,7 @@ impl Condition {
         match self {
             Condition::Match { fact, .. } => out.push((fact.clone(), negated)),
             Condition::Not(c) => c.reads(true, out),
-            Condition::Any(cs) => cs.iter().for_each(|c| c.reads(negated, out)),
+            Condition::Any(cs) | Condition::All(cs) => cs.iter().for_each(|c| c.reads(negated, out)),
             Condition::Optional(c) => c.reads(negated, out),
         }
     }
@@ -116,7 +119,7 @@ impl Condition {
         match self {
             Condition::Match { fact, .. } => out.push(fact.clone()),
             Condition::Not(c) => c.required_reads(out),
-            Condition::Any(cs) => cs.iter().for_each(|c| c.required_reads(out)),
+            Condition::Any(cs) | Condition::All(cs) => cs.iter().for_each(|c| c.required_reads(out)),
             Condition::Optional(_) => {}
         }
     }
@@ -127,6 +130,7 @@ impl Condition {
             Condition::Match { tests, .. } => 1 + tests.len(),
             Condition::Not(c) => c.weight(),
             Condition::Any(cs) => cs.iter().map(Condition::weight).min().unwrap_or(0),
+            Condition::All(cs) => cs.iter().map(Condition::weight).sum(),
             Condition::Optional(_) => 0,
         }
     }
