@@ -187,3 +187,31 @@ fn garbage_is_counted_not_fatal() {
     assert_eq!(stats.files[0].skipped, 2);
     assert_eq!(stats.lines(), text.lines().count() as u64);
 }
+
+#[test]
+fn the_literal_index_finds_exactly_the_literals_that_occur() {
+    use mailsleuth::facts::logscan::LiteralIndex;
+    // Overlapping, nested, short and repeated literals.
+    let lits = ["connect from ", "disconnect from ", "status=sent", "sent (250", "to=<", "SPF ", ":", "ab", "from", "rom=<"];
+    let ix = LiteralIndex::new(lits.iter().copied());
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let alphabet = b"abcdefmnorst =<:(25)0SPF ";
+    for round in 0..3000 {
+        let mut hay = Vec::new();
+        for _ in 0..(round % 60) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            if seed.is_multiple_of(7) {
+                hay.extend_from_slice(lits[(seed >> 8) as usize % lits.len()].as_bytes());
+            } else {
+                hay.push(alphabet[(seed >> 16) as usize % alphabet.len()]);
+            }
+        }
+        let hay = String::from_utf8(hay).unwrap_or_default();
+        let mut got = vec![false; lits.len()];
+        ix.for_each(hay.as_bytes(), |i| got[i] = true);
+        let want: Vec<bool> = lits.iter().map(|l| hay.contains(l)).collect();
+        assert_eq!(got, want, "{hay:?}");
+    }
+}

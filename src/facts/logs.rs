@@ -66,9 +66,23 @@ fn iso_ts_len(s: &str) -> Option<usize> {
     Some(end)
 }
 
+/// Position of the first `": "` (memchr for the colon; `str::find` builds a searcher per call).
+pub(crate) fn colon_space(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b':', &b[from..]) {
+        let at = from + p;
+        if b.get(at + 1) == Some(&b' ') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Split a syslog tag `program[pid]:` off the front of `s`, if it is one.
 fn split_tag(s: &str) -> Option<(&str, Option<&str>, &str)> {
-    let colon = s.find(": ").or_else(|| s.strip_suffix(':').map(|x| x.len()))?;
+    let colon = colon_space(s).or_else(|| s.strip_suffix(':').map(|x| x.len()))?;
     let tag = &s[..colon];
     let message = s.get(colon + 2..).unwrap_or("");
     let (program, pid) = match tag.find('[') {
@@ -170,7 +184,8 @@ pub fn split_syslog(line: &str) -> LogLine<'_> {
 
 /// A Postfix queue id at the start of a message (`3F2A61C0F1: ...`), short (hex) or long form.
 pub fn queue_id(message: &str) -> Option<&str> {
-    let end = message.find(": ")?;
+    // A queue id is at most 20 characters: look no further.
+    let end = colon_space(message.get(..22).unwrap_or(message))?;
     let id = &message[..end];
     let short = id.len() >= 6 && id.len() <= 16 && id.bytes().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c));
     let long = id.len() >= 10 && id.len() <= 20 && id.bytes().all(|c| c.is_ascii_alphanumeric()) && id.bytes().any(|c| c.is_ascii_digit());
