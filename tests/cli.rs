@@ -278,3 +278,79 @@ fn usage_errors_exit_2() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("Exit status:"));
 }
+
+fn logs(args: &[&str]) -> (Output, serde_json::Value) {
+    let out = Command::new(BIN).args(["logs"]).args(args).output().expect("run mailsleuth");
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, v)
+}
+
+#[test]
+fn logs_stats_on_the_founding_log_shows_the_size_split_and_the_cause() {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/captured/founding-tmp-0700/mail.log");
+    let log = log.to_str().expect("utf-8");
+    let (out, v) = logs(&["stats", "--all-logs", "--format", "json", log]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = |s: &str| v["statuses"].as_array().and_then(|a| a.iter().find(|x| x["status"] == s)).cloned().unwrap_or_default();
+    // The real lab log: 4 small messages delivered, 5 large ones deferred by maildrop.
+    assert_eq!(status("sent")["messages"], 4);
+    assert_eq!(status("deferred")["messages"], 5);
+    assert!(status("deferred")["sizes"]["min"].as_i64() > status("sent")["sizes"]["max"].as_i64(), "{v:#}");
+    assert_eq!(v["deferral_reasons"][0][0], "maildrop.tmpfile");
+    assert_eq!(v["destinations"][0]["reasons"][0][0], "maildrop.tmpfile");
+    let human = Command::new(BIN).args(["logs", "stats", "--all-logs", log]).output().expect("run");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("every deferred message is larger than every delivered one"), "{text}");
+    assert!(text.contains("founding-tmp-0700/mail.log:"), "evidence with file:line: {text}");
+}
+
+#[test]
+fn logs_stats_reads_rotations_in_order_and_gzip_and_survives_garbage() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("mailsleuth-logstats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    // The message is received in the rotated (gzip) file and delivered in the live one.
+    let old = "Nov 23 07:00:01 mx1 postfix/qmgr[77]: 3F2A61C0F1: from=<a@example.net>, size=40123, nrcpt=1 (queue active)\n\
+               Nov 23 07:00:02 mx1 postfix/smtp[80]: 3F2A61C0F1: to=<b@example.org>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.example.org[203.0.113.9]:25: Connection refused)\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(old.as_bytes()).expect("gzip");
+    std::fs::write(dir.join("mail.log.1.gz"), gz.finish().expect("gzip")).expect("write");
+    let mut new = b"Nov 23 09:00:02 mx1 postfix/smtp[81]: 3F2A61C0F1: to=<b@example.org>, relay=mx.example.org[203.0.113.9]:25, delay=7201, delays=7200/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)\n".to_vec();
+    new.extend_from_slice(b"Nov 23 09:00:02 mx1 postfix/qmgr[77]: 3F2A61C0F1: removed\n\xff\xfe garbage \x00\n");
+    new.extend_from_slice(format!("Nov 23 09:00:03 mx1 postfix/smtpd[9]: {}\n", "y".repeat(2_000_000)).as_bytes());
+    std::fs::write(dir.join("mail.log"), new).expect("write");
+    let p = |f: &str| dir.join(f).to_str().expect("utf-8").to_string();
+    let (out, v) = logs(&["stats", "--all-logs", "--format", "json", &p("mail.log.1.gz"), &p("mail.log")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = |s: &str| v["statuses"].as_array().and_then(|a| a.iter().find(|x| x["status"] == s)).cloned().unwrap_or_default();
+    // One message, finally sent: its size came from the gzip file.
+    assert_eq!(status("sent")["messages"], 1, "{v:#}");
+    assert_eq!(status("sent")["sizes"]["min"], 40123);
+    assert_eq!(status("deferred")["lines"], 1);
+    assert_eq!(status("deferred")["messages"], 0);
+    assert_eq!(v["files"][1]["skipped"], 2, "NUL line and 2 MB line: {v:#}");
+    assert_eq!(v["files"][1]["lines"], 4);
+}
+
+#[test]
+fn logs_unknown_groups_what_no_signature_knows() {
+    let dir = std::env::temp_dir().join(format!("mailsleuth-logunknown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let log = dir.join("mail.log");
+    std::fs::write(
+        &log,
+        "Nov 23 10:45:29 mx1 postfix/smtpd[1]: warning: frobnicator 17 failed for host.example.com[192.0.2.3]: odd\n\
+         Nov 23 10:45:30 mx1 postfix/smtpd[2]: warning: frobnicator 18 failed for other.example.net[192.0.2.4]: odd\n\
+         Nov 23 10:45:31 mx1 postfix/smtpd[2]: connect from other.example.net[192.0.2.4]\n\
+         Nov 23 10:45:32 mx1 postfix/smtp[3]: 3F2A61C0F1: to=<b@example.org>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.example.org[203.0.113.9]:25: Connection refused)\n",
+    )
+    .expect("write");
+    let (out, v) = logs(&["unknown", "--format", "json", log.to_str().expect("utf-8")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The two frobnicator warnings are one template; the known refusal is not listed.
+    assert_eq!(v["unmatched_problem_lines"], 2, "{v:#}");
+    assert_eq!(v["templates"][0]["count"], 2);
+    assert_eq!(v["templates"][0]["template"], "smtpd: warning: frobnicator N failed for HOST[ADDR]: odd");
+}

@@ -102,7 +102,7 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("last_seen", "string", "timestamp of the last matching line"),
             ("first_at", "integer", "first matching line, seconds since the epoch on the log's clock"),
             ("last_at", "integer", "last matching line, seconds since the epoch on the log's clock"),
-            ("trend", "string", "second half of the window against the first: rising, falling, steady, stopped, sparse (under 4 lines)"),
+            ("trend", "string", "second half of the window against the first: rising, falling, steady, stopped, sparse (under 4 lines), none (under an hour of log)"),
         ],
     },
     KindSpec {
@@ -115,7 +115,7 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("messages", "integer", "distinct messages whose last status is this"),
             ("min_size", "integer", "smallest size= among those messages (when known)"),
             ("max_size", "integer", "largest size= among those messages (when known)"),
-            ("trend", "string", "status= lines, second half of the window against the first: rising, falling, steady, stopped, sparse"),
+            ("trend", "string", "status= lines, second half of the window against the first: rising, falling, steady, stopped, sparse, none (under an hour of log)"),
         ],
     },
     KindSpec {

@@ -318,6 +318,9 @@ pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpe
     (stats, problems, read_any)
 }
 
+/// The shortest span of log with a trend.
+pub const MIN_TREND_SPAN: i64 = 3600;
+
 /// The span the trend buckets cover: the window, narrowed to the lines there are.
 pub fn trend_span(window: super::time::Window, oldest: Option<i64>, newest: Option<i64>) -> Option<(i64, i64)> {
     let end = match (window.until, newest) {
@@ -328,7 +331,8 @@ pub fn trend_span(window: super::time::Window, oldest: Option<i64>, newest: Opti
         (Some(s), Some(o)) => s.max(o),
         (s, o) => s.or(o)?,
     };
-    (start < end).then_some((start, end))
+    // Under an hour of log says nothing about a trend.
+    (end - start >= MIN_TREND_SPAN).then_some((start, end))
 }
 
 /// Log facts for the lines inside the window `spec` asks for.

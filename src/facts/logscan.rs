@@ -203,6 +203,11 @@ impl<'k> Matcher<'k> {
         self.sigs
     }
 
+    /// A catch-all (priority 0, category other): it says a line is a warning, not what it means.
+    pub fn is_catch_all(&self, i: usize) -> bool {
+        self.sigs.get(i).is_some_and(|s| s.priority <= 0 && s.category == "other")
+    }
+
     /// The best signature for `message` of `program`: highest priority, then catalogue
     /// order — the same answer as [`super::logs::classify`], found without trying them all.
     pub fn best(&self, program: Option<&str>, message: &str) -> Option<usize> {
@@ -635,10 +640,14 @@ impl<'m, 'k> Scanner<'m, 'k> {
                 agg.trend[b] += 1;
             }
             agg.samples.add(loc, raw);
-        } else if let Some(sev) = is_problem(msg) {
-            self.scan.unmatched_problems += 1;
-            if self.opts.unknown {
-                self.scan.cluster(l.program, msg, sev, loc, raw);
+        }
+        // Unknown: no signature, or only a catch-all (`postfix.warning`: priority 0, "other").
+        if sig.is_none_or(|i| self.m.is_catch_all(i)) {
+            if let Some(sev) = is_problem(msg) {
+                self.scan.unmatched_problems += 1;
+                if self.opts.unknown {
+                    self.scan.cluster(l.program, msg, sev, loc, raw);
+                }
             }
         }
 
@@ -1282,8 +1291,19 @@ impl LogStats {
         self.files.iter().map(|f| f.lines).sum()
     }
 
+    /// [`trend_word`], or `none` when the lines span too little time for a trend.
+    pub fn trend_word(&self, t: &[u64; TREND_BUCKETS]) -> &'static str {
+        if self.trend_span.is_some() {
+            trend_word(t)
+        } else {
+            "none"
+        }
+    }
+
     /// Facts for the rules: `log_file`, `log_signature`, `delivery_summary`, `log_destination`.
     pub fn into_facts(self, out: &mut FactSet) {
+        let has_trend = self.trend_span.is_some();
+        let word = |t: &[u64; TREND_BUCKETS]| if has_trend { trend_word(t) } else { "none" };
         for f in &self.files {
             let mut fact = Fact::new("log_file")
                 .with("path", f.path.as_str())
@@ -1304,7 +1324,7 @@ impl LogStats {
                 .with("severity", s.severity.as_str())
                 .with("count", s.count)
                 .with("messages", s.messages)
-                .with("trend", trend_word(&s.trend));
+                .with("trend", word(&s.trend));
             if s.sizes.count > 0 {
                 f.set("min_size", s.sizes.min);
                 f.set("max_size", s.sizes.max);
@@ -1330,7 +1350,7 @@ impl LogStats {
                 .with("status", s.status.as_str())
                 .with("lines", s.lines)
                 .with("messages", s.messages)
-                .with("trend", trend_word(&s.trend));
+                .with("trend", word(&s.trend));
             if s.sizes.count > 0 {
                 f.set("min_size", s.sizes.min);
                 f.set("max_size", s.sizes.max);

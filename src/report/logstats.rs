@@ -1,6 +1,6 @@
 //! `mailsleuth logs stats` and `logs unknown`: the log overview, human and JSON.
 
-use crate::facts::logscan::{trend_word, LogStats, SigStats, TREND_BUCKETS};
+use crate::facts::logscan::{LogStats, SigStats, TREND_BUCKETS};
 use crate::facts::time::format as when;
 use crate::kb::signature::LogSeverity;
 use crate::text::{human_bytes, sanitize};
@@ -24,6 +24,15 @@ pub fn sparkline(t: &[u64; TREND_BUCKETS]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = t.iter().copied().max().unwrap_or(0);
     t.iter().map(|&n| if n == 0 { '·' } else { BARS[((n * 7).div_ceil(max.max(1)) as usize).min(7)] }).collect()
+}
+
+/// The sparkline, or blanks when the log is too short for a trend.
+fn spark(s: &LogStats, t: &[u64; TREND_BUCKETS]) -> String {
+    if s.trend_span.is_some() {
+        sparkline(t)
+    } else {
+        " ".repeat(TREND_BUCKETS)
+    }
 }
 
 fn span(s: &LogStats) -> String {
@@ -102,8 +111,8 @@ pub fn human(s: &LogStats, top: usize) -> String {
             st.status,
             thousands(st.lines),
             thousands(st.messages),
-            sparkline(&st.trend),
-            trend_word(&st.trend),
+            spark(s, &st.trend),
+            s.trend_word(&st.trend),
             sizes_text(&st.sizes)
         );
     }
@@ -150,7 +159,7 @@ pub fn human(s: &LogStats, top: usize) -> String {
             let (cat, trend, sample) = match sig(s, id) {
                 Some(x) => (
                     x.category.clone(),
-                    format!("{} {}", sparkline(&x.trend), trend_word(&x.trend)),
+                    format!("{} {}", spark(s, &x.trend), s.trend_word(&x.trend)),
                     x.evidence.last().map(|e| format!("{}: {}", e.source, e.text)),
                 ),
                 None => ("unrecognised".into(), String::new(), None),
@@ -173,8 +182,8 @@ pub fn human(s: &LogStats, top: usize) -> String {
                 x.id,
                 thousands(x.count),
                 thousands(x.messages),
-                sparkline(&x.trend),
-                trend_word(&x.trend),
+                spark(s, &x.trend),
+                s.trend_word(&x.trend),
                 x.last_seen.as_deref().unwrap_or("-")
             );
             if let Some(e) = x.evidence.last() {
@@ -187,7 +196,7 @@ pub fn human(s: &LogStats, top: usize) -> String {
     }
     let _ = writeln!(
         o,
-        "\n{} problem lines (warning/error/fatal, deferred, bounced, reject) matched no signature{}",
+        "\n{} problem lines (warning/error/fatal, deferred, bounced, reject) matched no specific signature (at most a catch-all){}",
         thousands(s.unmatched_problems),
         if s.unmatched_problems > 0 { ": `mailsleuth logs unknown` groups them" } else { "" }
     );
@@ -227,7 +236,7 @@ pub fn to_json(s: &LogStats) -> Value {
         "trend_buckets": s.trend_span.map(|(a, b)| json!({"start": when(a), "end": when(b), "count": TREND_BUCKETS, "seconds": bucket_width(s)})),
         "statuses": s.statuses.iter().map(|st| json!({
             "status": st.status, "lines": st.lines, "messages": st.messages, "sizes": sizes_json(&st.sizes),
-            "trend": st.trend, "trend_word": trend_word(&st.trend), "evidence": st.evidence,
+            "trend": st.trend, "trend_word": s.trend_word(&st.trend), "evidence": st.evidence,
         })).collect::<Vec<_>>(),
         "rejected": s.rejected,
         "destinations": s.destinations,
@@ -236,7 +245,7 @@ pub fn to_json(s: &LogStats) -> Value {
         "signatures": s.signatures.iter().map(|x| json!({
             "id": x.id, "program": x.program, "category": x.category, "severity": x.severity, "count": x.count,
             "messages": x.messages, "sizes": sizes_json(&x.sizes), "first_seen": x.first_seen, "last_seen": x.last_seen,
-            "trend": x.trend, "trend_word": trend_word(&x.trend), "evidence": x.evidence, "more_evidence": x.more_evidence,
+            "trend": x.trend, "trend_word": s.trend_word(&x.trend), "evidence": x.evidence, "more_evidence": x.more_evidence,
         })).collect::<Vec<_>>(),
         "unmatched_problem_lines": s.unmatched_problems,
         "evicted_messages": s.evicted,
@@ -248,7 +257,7 @@ pub fn unknown_human(s: &LogStats, top: usize) -> String {
     let lines: u64 = s.files.iter().map(|f| f.lines).sum();
     let _ = writeln!(
         o,
-        "mailsleuth logs unknown — {} problem lines of {} matched no signature, in {} templates{}",
+        "mailsleuth logs unknown — {} problem lines of {} matched no specific signature (at most a catch-all), in {} templates{}",
         thousands(s.unmatched_problems),
         thousands(lines),
         thousands(s.unknown.len() as u64),
