@@ -89,7 +89,7 @@ struct Scope {
     /// alias → fact kind
     aliases: BTreeMap<String, String>,
     vars: BTreeSet<String>,
-    /// Bound only when an `Optional` held: usable in evidence templates only.
+    /// Bound only when an `Optional` held: usable in evidence and fix templates only.
     maybe: Scope2,
 }
 
@@ -243,9 +243,12 @@ impl RuleLint<'_> {
                     return;
                 }
                 let mut common: Option<Scope> = None;
+                let mut some = Scope2::default();
                 for a in alts {
                     let mut s = scope.clone();
                     self.condition(a, &mut s);
+                    some.aliases.extend(s.aliases.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    some.vars.extend(s.vars.iter().cloned());
                     common = Some(match common {
                         None => s,
                         Some(c) => Scope {
@@ -255,7 +258,19 @@ impl RuleLint<'_> {
                         },
                     });
                 }
-                if let Some(c) = common {
+                if let Some(mut c) = common {
+                    // Bound by some alternatives only: like an Optional's, citable where a
+                    // missing value leaves the sentence or command out.
+                    for (a, k) in some.aliases {
+                        if !c.aliases.contains_key(&a) {
+                            c.maybe.aliases.insert(a, k);
+                        }
+                    }
+                    for v in some.vars {
+                        if !c.vars.contains(&v) {
+                            c.maybe.vars.insert(v);
+                        }
+                    }
                     *scope = c;
                 }
             }
@@ -316,9 +331,10 @@ impl RuleLint<'_> {
     }
 
     fn template(&mut self, what: &str, t: &str, scope: &Scope) {
-        // Evidence sentences may cite facts bound by an Optional condition.
+        // Evidence sentences and fix commands may cite facts bound by an Optional condition
+        // (left out when it did not hold).
         let widened;
-        let scope = if what == "evidence" {
+        let scope = if what == "evidence" || what == "fix" {
             let mut w = scope.clone();
             w.aliases.extend(scope.maybe.aliases.clone());
             w.vars.extend(scope.maybe.vars.clone());
