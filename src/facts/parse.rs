@@ -22,7 +22,6 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::Win
     stat_facts(bundle, &users, &groups, &mut out);
     postconf::facts(&bundle.observations, &mut out);
     logs::facts_in_window(bundle, k, window, &mut out);
-    super::samples::facts(k, &mut out);
     super::mailconf::facts(bundle, &mut out);
     super::queue::facts(bundle, &mut out);
     super::host::facts(bundle, &mut out);
@@ -30,6 +29,8 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::Win
     super::net::facts(bundle, &mut out);
     super::firewall::facts(bundle, &mut out);
     super::dns::facts(bundle, &mut out);
+    // Last: it reads log_signature, fs_usage and postconf facts.
+    super::samples::facts(k, &mut out);
     out
 }
 

@@ -11,7 +11,7 @@
 
 use super::kinds::KindSpec;
 use super::logs::{classify_line, split_syslog};
-use super::{Fact, FactSet};
+use super::{Fact, FactSet, Value};
 use crate::kb::Knowledge;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -39,7 +39,10 @@ pub const KINDS: &[KindSpec] = &[KindSpec {
         ("command", "string", "the SMTP command it answered, e.g. RCPT TO"),
         ("domain", "string", "the domain a mail-loop line names"),
         ("user", "string", "the user a delivery agent names (Dovecot's lda(user), local(8)'s `for user`)"),
-        ("path", "string", "the mailbox a delivery agent names"),
+        ("path", "string", "the file a delivery agent names (a relative queue file is made absolute under queue_directory)"),
+        ("error", "string", "the system error a delivery agent reports, e.g. Permission denied"),
+        ("mount_path", "string", "the mail path whose file system holds `path` (an fs_usage path), when one does"),
+        ("fs_readonly", "bool", "whether that file system is read-only now (live statvfs only)"),
         ("client_ip", "string", "the IPv4 address the reply says it refused (this host's, as the remote server saw it)"),
         ("list", "string", "block lists: the list the reply names (a known list, the name after `blocked using`, or the receiver's own)"),
         ("list_zone", "string", "block lists: the list's DNS zone, when it has one"),
@@ -59,6 +62,8 @@ const SAMPLED: &[&str] = &[
     "postfix.command_tmpfile",
     "procmail.filter_tmpfile",
     "dovecot.temp_file_failed",
+    "postfix.read_only_filesystem",
+    "postfix.mailbox_open_failed",
 ];
 
 fn sampled(id: &str) -> bool {
@@ -96,6 +101,18 @@ fn split_host(v: &str) -> (String, Option<String>) {
         Some((h, rest)) => (h.to_string(), rest.split(']').next().map(str::to_string).filter(|s| !s.is_empty())),
         None => (v.to_string(), None),
     }
+}
+
+/// A reply without its leading `552 5.2.2 ` (the code and status have fields of their own).
+fn strip_codes(r: &str) -> &str {
+    let b = r.as_bytes();
+    if b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[3], b' ' | b'-') {
+        let rest = &r[4..];
+        let (first, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let is_status = first.split('.').count() == 3 && first.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+        return if is_status { tail } else { rest };
+    }
+    r
 }
 
 /// The first dotted-quad IPv4 address in `text` that is not `except`.
@@ -184,9 +201,10 @@ pub fn sample_fact(k: &Knowledge, id: &str, category: &str, source: &str, raw: &
     if let Some(ip) = &relay_ip {
         f.set("relay_ip", ip.as_str());
     }
-    for name in ["reply_code", "dsn", "command", "user", "path"] {
+    for name in ["reply_code", "dsn", "command", "user", "path", "qpath", "error"] {
         if let Some(v) = caps.get(name).filter(|v| !v.is_empty()) {
-            f.set(name, v.as_str());
+            // A queue file named relative to queue_directory (postdrop, cleanup).
+            f.set(if name == "qpath" { "path" } else { name }, v.as_str());
         }
     }
     if let Some(d) = caps.get("domain").filter(|v| !v.is_empty()) {
@@ -202,7 +220,7 @@ pub fn sample_fact(k: &Knowledge, id: &str, category: &str, source: &str, raw: &
         let at = msg.find(" said: ").map(|i| i + 7).or_else(|| msg.find("refused to talk to me: ").map(|i| i + 23))?;
         let r = &msg[at..];
         let r = r.rsplit_once(" (in reply to ").map_or(r.trim_end_matches(')'), |(a, _)| a);
-        Some(r.to_string())
+        Some(strip_codes(r).to_string())
     });
     if let Some(r) = &reply {
         f.set("reply", r.as_str());
@@ -228,8 +246,43 @@ pub fn sample_fact(k: &Knowledge, id: &str, category: &str, source: &str, raw: &
     Some(f)
 }
 
+/// The `fs_usage` path that holds `path` (the longest one that is a prefix of it, by path
+/// components), with whether that file system is read-only.
+fn covering_fs(fs: &[(String, Option<bool>)], path: &str) -> Option<(String, Option<bool>)> {
+    let under = |base: &str| base == "/" || path == base || path.starts_with(&format!("{}/", base.trim_end_matches('/')));
+    fs.iter().filter(|(p, _)| under(p)).max_by_key(|(p, _)| p.len()).cloned()
+}
+
+/// Make a queue-relative path absolute and say which file system holds it.
+fn place(f: &mut Fact, fs: &[(String, Option<bool>)], queue: &str) {
+    let Some(p) = f.get("path").and_then(|v| v.as_str()).map(str::to_string) else { return };
+    let abs = if p.starts_with('/') { p } else { format!("{}/{p}", queue.trim_end_matches('/')) };
+    if let Some((mount, ro)) = covering_fs(fs, &abs) {
+        f.set("mount_path", mount);
+        if let Some(ro) = ro {
+            f.set("fs_readonly", ro);
+        }
+    }
+    f.set("path", abs);
+}
+
 /// A `log_sample` fact for every sampled line of the signatures worth reading in detail.
+/// Runs after the host facts: a path in a sample is placed on its file system.
 pub fn facts(k: &Knowledge, out: &mut FactSet) {
+    let fs: Vec<(String, Option<bool>)> = out
+        .of_kind("fs_usage")
+        .filter_map(|f| {
+            Some((
+                f.get("path")?.as_str()?.to_string(),
+                f.get("readonly").and_then(|v| if let Value::Bool(b) = v { Some(*b) } else { None }),
+            ))
+        })
+        .collect();
+    let queue = out
+        .of_kind("postconf")
+        .find(|f| f.get("name").and_then(|v| v.as_str()) == Some("queue_directory"))
+        .and_then(|f| f.get("value").and_then(|v| v.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "/var/spool/postfix".to_string());
     let mut new = Vec::new();
     for s in out.of_kind("log_signature") {
         let str_of = |name: &str| s.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -242,7 +295,8 @@ pub fn facts(k: &Knowledge, out: &mut FactSet) {
             if !seen.insert(e.source.as_str()) {
                 continue;
             }
-            if let Some(f) = sample_fact(k, &id, &category, &e.source, &e.text) {
+            if let Some(mut f) = sample_fact(k, &id, &category, &e.source, &e.text) {
+                place(&mut f, &fs, &queue);
                 new.push(f);
             }
         }
@@ -304,10 +358,25 @@ mod tests {
     }
 
     #[test]
+    fn a_path_is_placed_on_the_file_system_that_holds_it() {
+        let fs = vec![("/var/spool/postfix".to_string(), Some(false)), ("/var/mail".to_string(), Some(true)), ("/".to_string(), None)];
+        assert_eq!(covering_fs(&fs, "/var/mail/alice.lock"), Some(("/var/mail".to_string(), Some(true))));
+        assert_eq!(covering_fs(&fs, "/var/mailx/a").map(|x| x.0).as_deref(), Some("/"));
+        let mut f = Fact::new("log_sample").with("path", "maildrop/584217.9977");
+        place(&mut f, &fs, "/var/spool/postfix");
+        assert_eq!(f.get("path").and_then(|v| v.as_str()), Some("/var/spool/postfix/maildrop/584217.9977"));
+        assert_eq!(f.get("fs_readonly"), Some(&Value::Bool(false)));
+        assert_eq!(covering_fs(&fs[..2], "/srv/vmail/x"), None);
+    }
+
+    #[test]
     fn ipv4_search_skips_the_relay_and_non_addresses() {
         assert_eq!(first_ipv4("550 from 203.0.113.5 via 198.51.100.12", Some("203.0.113.5")).as_deref(), Some("198.51.100.12"));
         assert_eq!(first_ipv4("postfix 3.7.11 and 999.1.1.1", None), None);
         assert_eq!(dnsbl_name("198.51.100.12", "bl.spamcop.net").as_deref(), Some("12.100.51.198.bl.spamcop.net"));
         assert_eq!(dnsbl_name("2001:db8::1", "zen.spamhaus.org"), None);
+        assert_eq!(strip_codes("552 5.2.2 <a@example.org> Quota exceeded"), "<a@example.org> Quota exceeded");
+        assert_eq!(strip_codes("421 Too many connections"), "Too many connections");
+        assert_eq!(strip_codes("Mailbox full"), "Mailbox full");
     }
 }
