@@ -53,6 +53,10 @@ pub struct PathSetup {
     /// Seconds before now for the modification time.
     #[serde(default)]
     pub age: Option<u64>,
+    /// Make a symbolic link to this target instead (its mode is 0o777, as lstat shows it).
+    /// Links live here rather than in git so that a dangling one breaks no tree walk.
+    #[serde(default)]
+    pub symlink: Option<String>,
 }
 
 pub struct ScenarioRun {
@@ -115,6 +119,13 @@ fn prepare(dir: &Path, name: &str, expect: &Expect) -> Result<Result<TempRoot, S
     let euid = nix::unistd::geteuid().as_raw();
     for (rel, setup) in &expect.paths {
         let p = root.join(rel.trim_start_matches('/'));
+        if let Some(target) = &setup.symlink {
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::os::unix::fs::symlink(target, &p).map_err(|e| format!("{}: {e}", p.display()))?;
+            continue;
+        }
         if setup.file {
             if let Some(parent) = p.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;

@@ -167,6 +167,32 @@ fn all_inside_any() {
     assert_eq!(ev.diagnoses.len(), 1);
 }
 
+#[test]
+fn a_fix_command_citing_an_absent_optional_fact_is_left_out() {
+    let rule = r#"(
+        id: "delivery.opt_fix",
+        title: "{s.id} seen",
+        description: "test rule",
+        kind: RootCause,
+        when: [
+            Match(fact: "log_signature", as: "s", where: {"category": Eq("disk-full")}),
+            Optional(Match(fact: "path_stat", as: "t", where: {"path": Eq("/tmp")})),
+        ],
+        fix: ["df -h /", "chmod 1777 {t.path}"],
+        references: ["test"],
+    )"#;
+    let k = ok_kb(&[("rules/delivery/opt_fix.ron", rule)]);
+    let ev = engine::run(&k, set(vec![sig("b.disk", "disk-full", 1)]));
+    assert_eq!(ev.diagnoses[0].fix, ["df -h /"]);
+    let ev = engine::run(&k, set(vec![sig("b.disk", "disk-full", 1), dir("/tmp", 0o700, "root")]));
+    assert_eq!(ev.diagnoses[0].fix, ["df -h /", "chmod 1777 /tmp"]);
+    // A required alias whose field is missing is still a rule defect, never silently dropped.
+    let broken = rule.replace("{t.path}", "{s.min_size}");
+    let k = ok_kb(&[("rules/delivery/opt_fix.ron", broken.as_str())]);
+    let ev = engine::run(&k, set(vec![sig("b.disk", "disk-full", 1)]));
+    assert_eq!(ev.outcome("delivery.opt_fix").map(|o| o.status), Some(Status::Error));
+}
+
 fn derived(id: &str, reads: &str, concludes: &str) -> String {
     format!(
         r#"(id: "{id}", title: "t", description: "d", kind: Derived,

@@ -253,6 +253,7 @@ fn derive(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Fact>
 fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Diagnosis>, String> {
     let rule = &r.rule;
     let specificity: usize = rule.when.iter().map(|c| c.weight()).sum();
+    let optional = optional_names(rule);
     let mut out: Vec<Diagnosis> = Vec::new();
     for b in sols {
         let title = render(&rule.title, facts, b, false)?;
@@ -270,7 +271,16 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
                 evidence.push(Evidence::new("mailsleuth", text));
             }
         }
-        let fix = rule.fix.iter().map(|t| render(t, facts, b, true)).collect::<Result<Vec<_>, _>>()?;
+        let mut fix = Vec::new();
+        for t in &rule.fix {
+            match render(t, facts, b, true) {
+                Ok(cmd) => fix.push(cmd),
+                // A command citing an Optional fact that is absent is left out, like an
+                // evidence sentence; any other missing value is a rule defect.
+                Err(_) if cites_unbound_optional(t, &optional, b) => {}
+                Err(e) => return Err(e),
+            }
+        }
         if let Some(existing) = out.iter_mut().find(|d| d.title == title) {
             // Same conclusion reached through other facts: one diagnosis, more evidence.
             for e in evidence {
@@ -300,6 +310,70 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
         });
     }
     Ok(out)
+}
+
+/// Aliases and variables some solutions leave unbound: those bound only inside `Optional`
+/// conditions or by some of an `Any`'s alternatives.
+fn optional_names(rule: &crate::kb::rule::Rule) -> std::collections::BTreeSet<String> {
+    use crate::kb::rule::{Condition, Test};
+    use std::collections::BTreeSet;
+    /// (always bound, sometimes bound) by a condition.
+    fn bound(c: &Condition) -> (BTreeSet<String>, BTreeSet<String>) {
+        match c {
+            Condition::Match { alias, tests, .. } => {
+                let mut out: BTreeSet<String> = alias.iter().cloned().collect();
+                for t in tests.values() {
+                    if let Test::Eq(Operand::Ref(v)) = t {
+                        if !v.contains('.') {
+                            out.insert(v.clone());
+                        }
+                    }
+                }
+                (out, BTreeSet::new())
+            }
+            Condition::Any(cs) => {
+                let parts: Vec<_> = cs.iter().map(bound).collect();
+                let all: BTreeSet<String> = parts.iter().flat_map(|(a, m)| a.iter().chain(m)).cloned().collect();
+                let common = parts.iter().map(|(a, _)| a.clone()).reduce(|x, y| &x & &y).unwrap_or_default();
+                let maybe = &all - &common;
+                (common, maybe)
+            }
+            Condition::Optional(c) => {
+                let (a, m) = bound(c);
+                (BTreeSet::new(), &a | &m)
+            }
+            Condition::All(cs) => {
+                let (mut a, mut m) = (BTreeSet::new(), BTreeSet::new());
+                for c in cs {
+                    let (x, y) = bound(c);
+                    a.extend(x);
+                    m.extend(y);
+                }
+                let m = &m - &a;
+                (a, m)
+            }
+            Condition::Not(_) => Default::default(),
+        }
+    }
+    let (mut always, mut maybe) = (BTreeSet::new(), BTreeSet::new());
+    for c in &rule.when {
+        let (a, m) = bound(c);
+        always.extend(a);
+        maybe.extend(m);
+    }
+    &maybe - &always
+}
+
+/// Whether a template cites an `Optional` alias or variable that this solution did not bind.
+fn cites_unbound_optional(t: &str, optional: &std::collections::BTreeSet<String>, b: &Binding) -> bool {
+    let Ok(pieces) = template::parse(t) else { return false };
+    pieces.iter().any(|p| match p {
+        template::Piece::Ref { path, .. } => {
+            let name = path.split('.').next().unwrap_or(path);
+            optional.contains(name) && !b.aliases.contains_key(name) && !b.vars.contains_key(name)
+        }
+        template::Piece::Text(_) => false,
+    })
 }
 
 fn push_fact_evidence(out: &mut Vec<Evidence>, f: &Fact) {

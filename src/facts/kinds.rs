@@ -34,7 +34,9 @@ pub const BASE_KINDS: &[KindSpec] = &[
             ("group", "string", "group name from /etc/group (or the gid)"),
             ("size", "integer", "size in bytes"),
             ("mtime", "integer", "modification time, seconds since the epoch"),
-            ("target", "string", "symlink target (symlinks only)"),
+            ("target", "string", "symlink target as written (symlinks only)"),
+            ("target_path", "string", "the target as an absolute, normalised path (symlinks only)"),
+            ("target_exists", "bool", "whether the chain of links ends at something that exists (only when it was followed: TLS files)"),
         ],
     },
     KindSpec {
@@ -145,6 +147,7 @@ pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
         .chain(super::net::KINDS)
         .chain(super::firewall::KINDS)
         .chain(super::dns::KINDS)
+        .chain(super::samples::KINDS)
 }
 
 pub fn base_kind(name: &str) -> Option<&'static KindSpec> {

@@ -74,6 +74,27 @@ pub const KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        name: "mail_domain",
+        producer: "parser: mydestination, virtual_alias_domains, virtual_mailbox_domains, relay_domains",
+        doc: "a domain main.cf lists in an address class (literal names only; type:table and /file entries are not read)",
+        fields: &[
+            ("domain", "string", "the domain, lower-cased"),
+            ("param", "string", "the parameter listing it"),
+            ("class", "string", "local, virtual_alias, virtual_mailbox or relay (ADDRESS_CLASS_README)"),
+        ],
+    },
+    KindSpec {
+        name: "config_path",
+        producer: "parser: files and sockets main.cf names (smtpd TLS certificates and keys, the Dovecot SASL socket)",
+        doc: "a file or socket a Postfix parameter names; its path_stat / path_absent facts say whether it exists",
+        fields: &[
+            ("param", "string", "the parameter, e.g. smtpd_tls_cert_file"),
+            ("role", "string", "tls_cert, tls_key, tls_chain, sasl_socket"),
+            ("path", "string", "absolute path (a relative smtpd_sasl_path is under queue_directory)"),
+            ("value", "string", "the parameter's value as configured"),
+        ],
+    },
+    KindSpec {
         name: "postfix_instance",
         producer: "parser: multi_instance_directories",
         doc: "a secondary Postfix instance (postmulti)",
@@ -287,6 +308,98 @@ fn lookup_table_facts(cfg: Option<&Config>, out: &mut FactSet) {
                 .with("db_path", db.as_str())
                 .with("tool", tool)
                 .evidence(cfg.origin.clone(), format!("{param} = … {ty}:{path} …")),
+        );
+    }
+}
+
+// ---------- domains and paths named in main.cf ----------
+
+/// The address classes and the parameters naming their domains, in Postfix's resolution order.
+pub const DOMAIN_CLASSES: &[(&str, &str)] = &[
+    ("mydestination", "local"),
+    ("virtual_alias_domains", "virtual_alias"),
+    ("virtual_mailbox_domains", "virtual_mailbox"),
+    ("relay_domains", "relay"),
+];
+
+/// (param, class, domain) for every literal domain of the address-class parameters.
+pub fn mail_domains(cfg: &Config) -> Vec<(&'static str, &'static str, String)> {
+    let mut out = Vec::new();
+    for (param, class) in DOMAIN_CLASSES {
+        let Some(v) = cfg.value(param) else { continue };
+        for tok in v.split([' ', ',', '\t']).filter(|t| !t.is_empty()) {
+            // type:table lookups and /file/name patterns are not expanded here.
+            if tok.contains(':') || tok.starts_with('/') || tok.contains('$') {
+                continue;
+            }
+            let d = tok.trim_end_matches('.').to_ascii_lowercase();
+            if !out.iter().any(|(p, _, x)| p == param && *x == d) {
+                out.push((*param, *class, d));
+            }
+        }
+    }
+    out
+}
+
+/// smtpd's certificate and key parameters (chain_files may list several files).
+const TLS_FILES: &[(&str, &str)] = &[
+    ("smtpd_tls_cert_file", "tls_cert"),
+    ("smtpd_tls_key_file", "tls_key"),
+    ("smtpd_tls_eccert_file", "tls_cert"),
+    ("smtpd_tls_eckey_file", "tls_key"),
+    ("smtpd_tls_dcert_file", "tls_cert"),
+    ("smtpd_tls_dkey_file", "tls_key"),
+    ("smtpd_tls_chain_files", "tls_chain"),
+];
+
+/// (param, role, absolute path) of the files and sockets main.cf names that a service
+/// cannot start or work without.
+pub fn config_paths(cfg: &Config) -> Vec<(&'static str, &'static str, String)> {
+    let mut out: Vec<(&'static str, &'static str, String)> = Vec::new();
+    for (param, role) in TLS_FILES {
+        let Some(v) = cfg.value(param) else { continue };
+        for p in v.split([' ', ',', '\t']).filter(|p| p.starts_with('/')) {
+            if !out.iter().any(|(_, _, x)| x == p) {
+                out.push((*param, *role, p.to_string()));
+            }
+        }
+    }
+    // Dovecot SASL: a UNIX socket, relative to queue_directory unless absolute (or inet:).
+    if cfg.value("smtpd_sasl_type").as_deref() == Some("dovecot") {
+        if let Some(p) = cfg.value("smtpd_sasl_path").filter(|p| !p.is_empty() && !p.starts_with("inet:")) {
+            let q = cfg.value("queue_directory").filter(|q| !q.is_empty()).unwrap_or_else(|| "/var/spool/postfix".into());
+            let abs = if p.starts_with('/') { p } else { format!("{}/{}", q.trim_end_matches('/'), p.trim_start_matches("unix:")) };
+            out.push(("smtpd_sasl_path", "sasl_socket", abs));
+        }
+    }
+    out
+}
+
+fn path_facts(cfg: Option<&Config>, out: &mut FactSet) {
+    let Some(cfg) = cfg else { return };
+    // main.cf:LINE for an explicit setting (postconf -n has no lines), else where it came from.
+    let source = |param: &str| match cfg.explicit.get(param) {
+        Some(s) if cfg.origin.starts_with('/') => format!("{}:{}", cfg.origin, s.line),
+        _ => cfg.origin.clone(),
+    };
+    for (param, class, domain) in mail_domains(cfg) {
+        out.push(
+            Fact::new("mail_domain")
+                .with("domain", domain.as_str())
+                .with("param", param)
+                .with("class", class)
+                .evidence(source(param), format!("{param} = {}", cfg.value(param).unwrap_or_default())),
+        );
+    }
+    for (param, role, path) in config_paths(cfg) {
+        let value = cfg.value(param).unwrap_or_default();
+        out.push(
+            Fact::new("config_path")
+                .with("param", param)
+                .with("role", role)
+                .with("path", path.as_str())
+                .with("value", value.as_str())
+                .evidence(source(param), format!("{param} = {value}")),
         );
     }
 }
@@ -511,6 +624,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
     delivery_facts(bundle, cfg.as_ref(), out);
     instance_facts(bundle, cfg.as_ref(), out);
     lookup_table_facts(cfg.as_ref(), out);
+    path_facts(cfg.as_ref(), out);
 }
 
 /// The files this module's parsers read; the collector reads them all.
@@ -585,6 +699,43 @@ mod tests {
         let t = lookup_tables(&cfg);
         let paths: Vec<(&str, &str)> = t.iter().map(|(_, ty, _, db)| (ty.as_str(), db.as_str())).collect();
         assert_eq!(paths, [("hash", "/etc/aliases.db"), ("lmdb", "/etc/postfix/transport.lmdb"), ("hash", "/etc/postfix/access.db")]);
+    }
+
+    fn cfg(text: &str) -> Config {
+        let explicit = super::super::postconf::parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
+        Config { explicit, ..Config::default() }
+    }
+
+    #[test]
+    fn domains_by_address_class_skip_tables_and_files() {
+        let c = cfg("myhostname = mx1.example.org\nmydestination = $myhostname, localhost, Example.ORG.\nvirtual_mailbox_domains = hash:/etc/postfix/vdomains, shop.example\nrelay_domains = /etc/postfix/relay_domains example.net\n");
+        let d: Vec<String> = mail_domains(&c).into_iter().map(|(p, cl, d)| format!("{p}/{cl}/{d}")).collect();
+        assert_eq!(
+            d,
+            [
+                "mydestination/local/mx1.example.org",
+                "mydestination/local/localhost",
+                "mydestination/local/example.org",
+                "virtual_mailbox_domains/virtual_mailbox/shop.example",
+                "relay_domains/relay/example.net",
+            ]
+        );
+    }
+
+    #[test]
+    fn tls_files_and_the_dovecot_socket() {
+        let c = cfg("queue_directory = /var/spool/postfix\nsmtpd_tls_chain_files = /etc/ssl/mx.key, /etc/ssl/mx.pem\nsmtpd_tls_cert_file = /etc/ssl/mx.pem\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n");
+        let p: Vec<String> = config_paths(&c).into_iter().map(|(p, r, x)| format!("{p}/{r}/{x}")).collect();
+        assert_eq!(
+            p,
+            [
+                "smtpd_tls_cert_file/tls_cert//etc/ssl/mx.pem",
+                "smtpd_tls_chain_files/tls_chain//etc/ssl/mx.key",
+                "smtpd_sasl_path/sasl_socket//var/spool/postfix/private/auth",
+            ]
+        );
+        assert!(config_paths(&cfg("smtpd_sasl_type = dovecot\nsmtpd_sasl_path = inet:10.0.0.5:12345\n")).is_empty());
+        assert!(config_paths(&cfg("smtpd_sasl_path = private/auth\n")).is_empty(), "cyrus: no socket of ours");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod net;
 pub mod parse;
 pub mod postconf;
 pub mod queue;
+pub mod samples;
 pub mod services;
 pub mod time;
 

@@ -30,6 +30,8 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::Win
     super::net::facts(bundle, &mut out);
     super::firewall::facts(bundle, &mut out);
     super::dns::facts(bundle, &mut out);
+    // Last: it reads log_signature, fs_usage and postconf facts.
+    super::samples::facts(k, &mut out);
     out
 }
 
@@ -52,7 +54,30 @@ fn is_software_path(path: &str) -> Option<&'static str> {
     fs::SOFTWARE.iter().find(|(_, p)| *p == path).map(|(n, _)| *n)
 }
 
+/// Whether the chain of symlinks starting at `path` ends at something that exists, when the
+/// collector followed it (`None`: the target was not looked at).
+fn link_target_exists(stats: &HashMap<&str, &Payload>, path: &str) -> Option<bool> {
+    let mut p = path.to_string();
+    for _ in 0..8 {
+        match stats.get(p.as_str())? {
+            Payload::Stat(st) if st.kind == "symlink" => p = fs::resolve_link(&p, st.target.as_deref()?),
+            Payload::Stat(_) => return Some(true),
+            Payload::Absent => return Some(false),
+            _ => return None,
+        }
+    }
+    None
+}
+
 fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u32, String>, out: &mut FactSet) {
+    let stats: HashMap<&str, &Payload> = bundle
+        .observations
+        .iter()
+        .filter_map(|o| match &o.source {
+            Source::Stat { path } => Some((path.as_str(), &o.payload)),
+            _ => None,
+        })
+        .collect();
     for o in &bundle.observations {
         let Source::Stat { path } = &o.source else { continue };
         if let Some(name) = is_software_path(path) {
@@ -88,6 +113,10 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
                     .from_observation(o.id);
                 if let Some(t) = &st.target {
                     f.set("target", t.as_str());
+                    f.set("target_path", fs::resolve_link(path, t));
+                    if let Some(e) = link_target_exists(&stats, path) {
+                        f.set("target_exists", e);
+                    }
                 }
                 out.push(f);
             }
@@ -102,5 +131,48 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
             Payload::Failed { .. } => out.unavailable("path_stat", o.source.label(), o.problem().unwrap_or_default()),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::{Observation, StatData};
+
+    fn obs(id: u32, path: &str, payload: Payload) -> Observation {
+        Observation { id, source: Source::Stat { path: path.into() }, at: 0, elapsed_ms: 0, payload }
+    }
+    fn link(target: &str) -> Payload {
+        Payload::Stat(StatData { kind: "symlink".into(), mode: 0o777, uid: 0, gid: 0, size: 10, mtime: 0, target: Some(target.into()) })
+    }
+
+    #[test]
+    fn a_dangling_lets_encrypt_link_is_seen_through_the_chain() {
+        let live = "/etc/letsencrypt/live/mail.example.org/fullchain.pem";
+        let bundle = Bundle::of(
+            "mail",
+            "/srv/copy",
+            false,
+            vec![
+                obs(0, live, link("../../archive/mail.example.org/fullchain3.pem")),
+                obs(1, "/etc/letsencrypt/archive/mail.example.org/fullchain3.pem", Payload::Absent),
+                obs(2, "/etc/ssl/certs/ok.pem", link("/etc/ssl/real.pem")),
+                obs(
+                    3,
+                    "/etc/ssl/real.pem",
+                    Payload::Stat(StatData { kind: "file".into(), mode: 0o644, uid: 0, gid: 0, size: 1, mtime: 0, target: None }),
+                ),
+                obs(4, "/etc/ssl/certs/unfollowed.pem", link("elsewhere.pem")),
+            ],
+        );
+        let mut out = FactSet::new();
+        stat_facts(&bundle, &HashMap::new(), &HashMap::new(), &mut out);
+        let get = |p: &str, f: &str| {
+            out.of_kind("path_stat").find(|x| x.get("path").and_then(|v| v.as_str()) == Some(p)).and_then(|x| x.get(f).cloned())
+        };
+        assert_eq!(get(live, "target_path"), Some("/etc/letsencrypt/archive/mail.example.org/fullchain3.pem".into()));
+        assert_eq!(get(live, "target_exists"), Some(false.into()));
+        assert_eq!(get("/etc/ssl/certs/ok.pem", "target_exists"), Some(true.into()));
+        assert_eq!(get("/etc/ssl/certs/unfollowed.pem", "target_exists"), None);
     }
 }

@@ -89,7 +89,7 @@ struct Scope {
     /// alias → fact kind
     aliases: BTreeMap<String, String>,
     vars: BTreeSet<String>,
-    /// Bound only when an `Optional` held: usable in evidence templates only.
+    /// Bound only when an `Optional` held: usable in evidence and fix templates only.
     maybe: Scope2,
 }
 
@@ -263,6 +263,8 @@ impl RuleLint<'_> {
                     });
                 }
                 if let Some(mut c) = common {
+                    // Bound by some alternatives only: like an Optional's, citable where a
+                    // missing value leaves the sentence or command out.
                     for (a, k) in some.aliases {
                         if !c.aliases.contains_key(&a) {
                             c.maybe.aliases.insert(a, k);
@@ -341,9 +343,10 @@ impl RuleLint<'_> {
     }
 
     fn template(&mut self, what: &str, t: &str, scope: &Scope) {
-        // Evidence sentences may cite facts bound by an Optional condition.
+        // Evidence sentences and fix commands may cite facts bound by an Optional condition
+        // (left out when it did not hold).
         let widened;
-        let scope = if what == "evidence" {
+        let scope = if what == "evidence" || what == "fix" {
             let mut w = scope.clone();
             w.aliases.extend(scope.maybe.aliases.clone());
             w.vars.extend(scope.maybe.vars.clone());

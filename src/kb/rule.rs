@@ -98,8 +98,8 @@ pub enum Condition {
     All(Vec<Condition>),
     /// Binds the inner condition's facts when it holds, and passes without them when not:
     /// supporting evidence that a diagnosis cites if present but does not require. Its
-    /// aliases may be used in `evidence` templates only (a sentence whose values are
-    /// unknown is left out).
+    /// aliases may be used in `evidence` and `fix` templates only (a sentence or command
+    /// whose values are unknown is left out).
     Optional(Box<Condition>),
 }
 

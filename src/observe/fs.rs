@@ -165,6 +165,48 @@ pub(crate) fn read_tail(path: &std::path::Path, cap: u64) -> io::Result<Payload>
     Ok(Payload::Text { text, first_line, skipped_bytes, lossy, exit: None })
 }
 
+/// The absolute path a symlink at `link` with target `target` points to, normalised
+/// lexically (`/etc/ssl/certs/x.pem` → `../private/y.pem` gives `/etc/ssl/private/y.pem`).
+pub fn resolve_link(link: &str, target: &str) -> String {
+    let base = if target.starts_with('/') { String::new() } else { link.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default() };
+    let mut parts: Vec<&str> = Vec::new();
+    for c in base.split('/').chain(target.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Stat a path and, while it is a symlink, what it points to (a few hops): a certificate
+/// behind a dangling Let's Encrypt link is as missing as an absent one.
+pub fn stat_following(opts: &Options, rec: &mut Recorder, path: &str) {
+    let mut p = path.to_string();
+    for _ in 0..8 {
+        let id = stat(opts, rec, &p);
+        let next = match &rec.get(id).payload {
+            Payload::Stat(st) if st.kind == "symlink" => st.target.as_deref().map(|t| resolve_link(&p, t)),
+            _ => None,
+        };
+        match next {
+            Some(n) if n != p => p = n,
+            _ => return,
+        }
+    }
+}
+
+/// Files and sockets main.cf names whose absence breaks a service: smtpd's TLS certificates
+/// and keys, the Dovecot SASL socket.
+pub fn collect_config_paths(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
+    for (_, _, path) in crate::facts::mailconf::config_paths(cfg) {
+        stat_following(opts, rec, &path);
+    }
+}
+
 /// Dovecot, Courier/maildrop and secondary Postfix instance configuration files.
 pub fn collect_mail_configs(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
     for p in crate::facts::mailconf::config_files(opts, cfg) {
@@ -305,6 +347,16 @@ mod tests {
         assert_eq!(first, format!("line {first_line}"));
         assert!(text.ends_with("line 100\n"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn symlink_targets_resolve_against_the_link_directory() {
+        assert_eq!(
+            resolve_link("/etc/letsencrypt/live/mx/fullchain.pem", "../../archive/mx/fullchain3.pem"),
+            "/etc/letsencrypt/archive/mx/fullchain3.pem"
+        );
+        assert_eq!(resolve_link("/etc/ssl/certs/mail.pem", "/srv/certs/./mail.pem"), "/srv/certs/mail.pem");
+        assert_eq!(resolve_link("/a", "../../../etc/x"), "/etc/x");
     }
 
     #[test]

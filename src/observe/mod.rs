@@ -326,6 +326,7 @@ pub fn collect(opts: &Options) -> Bundle {
     let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
+    fs::collect_config_paths(opts, &cfg, &mut rec);
     fs::collect_software(opts, &mut rec);
     fs::collect_paths(opts, &plan, &mut rec);
     let postqueue_ok = rec.observations.iter().any(|o| {
