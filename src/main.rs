@@ -250,6 +250,12 @@ impl<E: std::fmt::Display> From<E> for Fail {
 }
 
 fn main() -> ExitCode {
+    // `mailsleuth facts | head`: end quietly when the reader goes away, like any Unix filter
+    // (Rust ignores SIGPIPE by default, which turns it into a panic inside println!).
+    // SAFETY: setting a signal disposition to the default before any thread exists.
+    unsafe {
+        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
+    }
     let cli = Cli::parse();
     let cmd = cli.command.unwrap_or(Command::Why {
         gather: Gather { timeout: 5.0, ..Gather::default() },
@@ -450,7 +456,7 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     let spec = input.window.spec()?;
     let k = load_kb(&input.kb)?;
     let files: Vec<(String, PathBuf)> = if input.files.is_empty() {
-        let opts = options(&Gather { root: input.root.clone(), ..Gather::default() })?;
+        let opts = options(&Gather { root: input.root.clone(), timeout: 5.0, ..Gather::default() })?;
         observe::logs::discover_all(&opts)
     } else {
         input.files.iter().map(|p| (p.display().to_string(), p.clone())).collect()
