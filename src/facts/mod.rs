@@ -21,6 +21,7 @@ pub mod parse;
 pub mod postconf;
 pub mod queue;
 pub mod services;
+pub mod syslogconf;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
