@@ -354,3 +354,63 @@ fn logs_unknown_groups_what_no_signature_knows() {
     assert_eq!(v["templates"][0]["count"], 2);
     assert_eq!(v["templates"][0]["template"], "smtpd: warning: frobnicator N failed for HOST[ADDR]: odd");
 }
+
+/// A private copy of a sysroot under tests/fixtures/sysroots.
+fn fixture_root(name: &str, tag: &str) -> Root {
+    let dst = std::env::temp_dir().join(format!("mailsleuth-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dst);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysroots").join(name);
+    for e in walkdir::WalkDir::new(&src) {
+        let e = e.expect("walk");
+        let to = dst.join(e.path().strip_prefix(&src).expect("prefix"));
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("mkdir");
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+    Root(dst)
+}
+
+/// The facts of one kind from `facts --format json`.
+fn facts_of(v: &serde_json::Value, kind: &str) -> Vec<serde_json::Value> {
+    v["facts"].as_array().map(|a| a.iter().filter(|f| f["kind"] == kind).cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn the_lda_log_named_in_dovecot_conf_is_read_and_syslog_does_not_double_count() {
+    // Debian 12: rsyslog writes every Postfix line to mail.log AND syslog; Postfix says only
+    // "deferred (temporary failure)"; dovecot-lda's reason is in the log_path that
+    // `protocol lda { log_path = /var/log/dovecot-lda.log }` names.
+    let root = fixture_root("dovecot-lda-log", "lda-log");
+    let v = json(&run(&["facts", "--root", root.path(), "--format", "json", "--no-system-rules"]));
+    let sources: Vec<(String, String)> = facts_of(&v, "log_source")
+        .iter()
+        .map(|f| (f["fields"]["path"].as_str().unwrap_or("").to_string(), f["fields"]["reason"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("/var/log/mail.log".to_string(), "rsyslog mail.* destination (/etc/rsyslog.conf:63); default".to_string()),
+            ("/var/log/dovecot-lda.log".to_string(), "dovecot protocol lda log_path".to_string()),
+        ]
+    );
+    let sig = facts_of(&v, "log_signature").into_iter().find(|f| f["fields"]["id"] == "dovecot.mailbox_permission_denied");
+    let sig = sig.unwrap_or_else(|| panic!("no dovecot.mailbox_permission_denied: {}", v["facts"]));
+    assert_eq!(sig["fields"]["count"], 6);
+    assert!(sig["evidence"][0]["source"].as_str().is_some_and(|s| s.starts_with("/var/log/dovecot-lda.log:1")), "{sig}");
+    assert!(sig["evidence"][0]["text"].as_str().is_some_and(|s| s.contains("missing +w perm: /home/alice/Maildir/tmp")), "{sig}");
+    // Three status=deferred lines in the host's logs, counted once (syslog holds them too).
+    let deferred = facts_of(&v, "delivery_summary").into_iter().find(|f| f["fields"]["status"] == "deferred");
+    assert_eq!(deferred.map(|f| f["fields"]["lines"].clone()), Some(serde_json::json!(3)));
+
+    // Without mail.log, syslog is the fallback copy of the mail stream, and says so.
+    std::fs::remove_file(root.0.join("var/log/mail.log")).expect("rm");
+    let v = json(&run(&["facts", "--root", root.path(), "--format", "json", "--no-system-rules"]));
+    let syslog = facts_of(&v, "log_source").into_iter().find(|f| f["fields"]["path"] == "/var/log/syslog");
+    let reason = syslog.map(|f| f["fields"]["reason"].as_str().unwrap_or("").to_string()).unwrap_or_default();
+    assert!(reason.starts_with("fallback: no mail log gave text") && reason.contains("(/etc/rsyslog.conf:55)"), "{reason}");
+    let deferred = facts_of(&v, "delivery_summary").into_iter().find(|f| f["fields"]["status"] == "deferred");
+    assert_eq!(deferred.map(|f| f["fields"]["lines"].clone()), Some(serde_json::json!(3)));
+    assert!(facts_of(&v, "log_signature").iter().any(|f| f["fields"]["id"] == "dovecot.mailbox_permission_denied"));
+}

@@ -88,6 +88,21 @@ pub const BASE_KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        name: "log_source",
+        producer: "parser: mail log observations (the reason recorded by the log collector)",
+        doc: "a mail log that was read or could not be read, and why it was looked at",
+        fields: &[
+            ("path", "string", "log path, or journalctl"),
+            (
+                "reason",
+                "string",
+                "why it was read: default, postfix maillog_file, dovecot log_path, dovecot protocol lda log_path, rsyslog mail.* destination (file:line), fallback: ...; `not recorded` in bundles of older versions",
+            ),
+            ("status", "string", "read, empty, failed"),
+            ("problem", "string", "why it could not be read (status failed)"),
+        ],
+    },
+    KindSpec {
         name: "log_signature",
         producer: "parser: mail logs + knowledge/signatures",
         doc: "a known log signature seen in the logs, aggregated",

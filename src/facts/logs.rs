@@ -1,11 +1,12 @@
 //! Mail-log parsing: syslog prefixes, the signature catalogue, and Postfix queue-id
-//! correlation (the `size=` of each message joined to its delivery `status=`).
+//! correlation (the `size=` of each message joined to its delivery `status=`); and
+//! `log_source`: which logs were read and why (the reason the collector recorded).
 //!
 //! Garbage is survived and counted, never fatal: lines with NUL bytes or longer than
 //! [`MAX_LINE`] are skipped and counted; invalid UTF-8 was already replaced when read.
 
 use super::logscan::{self, LogStats, Matcher, ScanOptions};
-use super::FactSet;
+use super::{Fact, FactSet};
 use crate::kb::signature::Signature;
 use crate::kb::Knowledge;
 use crate::observe::{Bundle, Payload, Source};
@@ -298,7 +299,7 @@ pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpe
     let mut read_any = false;
     let mut segments: Vec<Box<dyn logscan::Segment + '_>> = Vec::new();
     for o in &bundle.observations {
-        let Source::Log { path } = &o.source else { continue };
+        let Source::Log { path, .. } = &o.source else { continue };
         match &o.payload {
             Payload::Text { text, first_line, .. } => {
                 read_any = true;
@@ -335,8 +336,38 @@ pub fn trend_span(window: super::time::Window, oldest: Option<i64>, newest: Opti
     (end - start >= MIN_TREND_SPAN).then_some((start, end))
 }
 
+/// `log_source` facts: each mail log that was read (or could not be), with the reason the
+/// collector recorded for reading it. Logs that do not exist are not sources.
+pub fn source_facts(bundle: &Bundle, out: &mut FactSet) {
+    for o in &bundle.observations {
+        let Source::Log { path, reason } = &o.source else { continue };
+        let reason = reason.as_deref().unwrap_or("not recorded (bundle of an older mailsleuth)");
+        let (status, problem) = match &o.payload {
+            Payload::Text { text, .. } if text.trim().is_empty() => ("empty", None),
+            Payload::Text { .. } => ("read", None),
+            Payload::Failed { .. } => ("failed", o.problem()),
+            _ => continue,
+        };
+        let text = match &problem {
+            Some(p) => format!("could not be read ({p}); looked at because: {reason}"),
+            None => format!("{status} because: {reason}"),
+        };
+        let mut f = Fact::new("log_source")
+            .with("path", path.as_str())
+            .with("reason", reason)
+            .with("status", status)
+            .evidence(path.as_str(), text)
+            .from_observation(o.id);
+        if let Some(p) = problem {
+            f.set("problem", p);
+        }
+        out.push(f);
+    }
+}
+
 /// Log facts for the lines inside the window `spec` asks for.
 pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, out: &mut FactSet) {
+    source_facts(bundle, out);
     let (stats, problems, read_any) = scan_bundle(bundle, k, spec, false);
     if !read_any {
         let why = if problems.is_empty() { "no mail log found".to_string() } else { problems.join("; ") };
@@ -443,6 +474,19 @@ mod tests {
         assert_eq!(field("x: orig_to=<a>", "to="), None);
         assert_eq!(queue_id("NOQUEUE: reject: RCPT from x"), None);
         assert_eq!(queue_id("4Xq1Yz2bQwz1nF3: removed"), Some("4Xq1Yz2bQwz1nF3"));
+    }
+
+    #[test]
+    fn a_bundle_without_reasons_still_loads_and_says_so() {
+        let old = r#"{"id": 3, "source": {"type": "log", "path": "/var/log/mail.log"}, "at": 0, "elapsed_ms": 1,
+            "payload": {"status": "text", "text": "Nov 23 10:45:29 mx1 postfix/qmgr[1]: 3F2A61C0F1: removed\n"}}"#;
+        let o: crate::observe::Observation = serde_json::from_str(old).unwrap();
+        assert_eq!(o.source, Source::Log { path: "/var/log/mail.log".into(), reason: None });
+        let mut out = FactSet::new();
+        source_facts(&Bundle::of("mx1", "/", true, vec![o]), &mut out);
+        let f = out.of_kind("log_source").next().unwrap();
+        assert_eq!(f.get("reason").and_then(|v| v.as_str()), Some("not recorded (bundle of an older mailsleuth)"));
+        assert_eq!(f.get("status").and_then(|v| v.as_str()), Some("read"));
     }
 
     #[test]

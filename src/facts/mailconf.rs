@@ -436,21 +436,31 @@ pub fn parse_dovecot(text: &str) -> Vec<(String, String, String)> {
     out
 }
 
-fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
-    let doveconf = bundle.command("doveconf").find(|o| o.text().is_some());
+/// One effective Dovecot setting: (section, name, value, where it was read).
+pub type DovecotSetting = (String, String, String, String);
+
+/// Dovecot's effective settings: `doveconf -n` when it was run, otherwise dovecot.conf,
+/// conf.d/*.conf and local.conf in Dovecot's include order, a later file overriding an
+/// earlier one.
+pub fn dovecot_effective(observations: &[Observation]) -> Vec<DovecotSetting> {
+    let read = |o: &&Observation| o.text().is_some();
+    let file = |p: &str| observations.iter().filter(read).find(|o| matches!(&o.source, Source::File { path } if path == p));
+    let doveconf = observations
+        .iter()
+        .filter(read)
+        .find(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")));
     let mut sources: Vec<&Observation> = Vec::new();
     match doveconf {
         Some(o) => sources.push(o),
         None => {
-            sources.extend(bundle.file("/etc/dovecot/dovecot.conf").filter(|o| o.text().is_some()));
-            sources.extend(bundle.observations.iter().filter(|o| {
-                matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/conf.d/") && path.ends_with(".conf"))
-                    && o.text().is_some()
-            }));
-            sources.extend(bundle.file("/etc/dovecot/local.conf").filter(|o| o.text().is_some()));
+            sources.extend(file("/etc/dovecot/dovecot.conf"));
+            sources.extend(observations.iter().filter(read).filter(
+                |o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/conf.d/") && path.ends_with(".conf")),
+            ));
+            sources.extend(file("/etc/dovecot/local.conf"));
         }
     }
-    let mut settings: Vec<(String, String, String, String)> = Vec::new();
+    let mut settings: Vec<DovecotSetting> = Vec::new();
     for o in &sources {
         for (section, k, v) in parse_dovecot(o.text().unwrap_or("")) {
             // Later files override earlier ones, as Dovecot's include order does.
@@ -458,10 +468,44 @@ fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
             settings.push((section, k, v, o.source.label()));
         }
     }
-    for (section, k, v, src) in settings {
+    settings
+}
+
+fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
+    for (section, k, v, src) in dovecot_effective(&bundle.observations) {
         let text = if section.is_empty() { format!("{k} = {v}") } else { format!("{section} {{ {k} = {v} }}") };
         out.push(Fact::new("dovecot_setting").with("name", k).with("value", v).with("section", section).evidence(src, text));
     }
+}
+
+/// The files Dovecot writes its own log to (not through syslog): `log_path`,
+/// `info_log_path`, `debug_log_path`, globally and per protocol (`protocol lda { log_path =
+/// ... }`: the LDA's own log often holds the only real reason for a deferral). Returns
+/// (path, the setting that names it). `syslog`, empty (the same as `log_path`) and `/dev/...`
+/// (stderr, under systemd the journal) name no file.
+pub fn dovecot_log_files(settings: &[DovecotSetting]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (section, name, value, _) in settings {
+        if !matches!(name.as_str(), "log_path" | "info_log_path" | "debug_log_path") {
+            continue;
+        }
+        let in_protocol = section.strip_prefix("protocol ").filter(|p| !p.contains('/') && !p.trim().is_empty());
+        if !section.is_empty() && in_protocol.is_none() {
+            continue;
+        }
+        let v = value.trim();
+        if !v.starts_with('/') || v.starts_with("/dev/") || v.contains('%') {
+            continue;
+        }
+        let why = match in_protocol {
+            Some(p) => format!("dovecot protocol {} {name}", p.trim()),
+            None => format!("dovecot {name}"),
+        };
+        if !out.iter().any(|(p, _)| p == v) {
+            out.push((v.to_string(), why));
+        }
+    }
+    out
 }
 
 // ---------- Courier / maildrop ----------
@@ -689,6 +733,50 @@ mod tests {
         assert_eq!(get("", "log_path"), Some("/var/log/dovecot.log"));
         assert_eq!(get("passdb", "driver"), Some("pam"));
         assert_eq!(get("", "ssl_key"), Some(""));
+    }
+
+    fn conf_bundle(files: &[(&str, &str)]) -> Bundle {
+        let obs = files
+            .iter()
+            .enumerate()
+            .map(|(i, (p, t))| Observation {
+                id: i as u32,
+                source: Source::File { path: p.to_string() },
+                at: 0,
+                elapsed_ms: 0,
+                payload: crate::observe::Payload::text(*t),
+            })
+            .collect();
+        Bundle::of("mx1", "/", false, obs)
+    }
+
+    #[test]
+    fn dovecot_log_files_global_and_per_protocol() {
+        let b = conf_bundle(&[
+            ("/etc/dovecot/dovecot.conf", "protocols = \"imap lmtp\"\n!include conf.d/*.conf\n!include_try local.conf\n"),
+            (
+                "/etc/dovecot/conf.d/10-logging.conf",
+                "##\n## Log destination.\n##\n\n# Log file to use for error messages. \"syslog\" logs to syslog,\n# /dev/stderr logs to stderr.\nlog_path = /var/log/dovecot.log\n# Log file to use for informational messages. Defaults to log_path.\n#info_log_path =\ninfo_log_path = /var/log/dovecot-info.log\ndebug_log_path = /dev/stderr\n",
+            ),
+            (
+                "/etc/dovecot/conf.d/15-lda.conf",
+                "protocol lda {\n  # Space separated list of plugins to load (default is global mail_plugins).\n  mail_plugins = $mail_plugins quota\n  log_path = /var/log/dovecot-lda.log\n  info_log_path = /var/log/dovecot-lda.log\n}\n",
+            ),
+            ("/etc/dovecot/conf.d/20-lmtp.conf", "protocol lmtp {\n  log_path = syslog\n  postmaster_address = postmaster@mx1.lab.example\n}\nservice lmtp {\n  log_path = /var/log/not-a-setting-here.log\n}\n"),
+            // local.conf is read last: it sends info back to log_path.
+            ("/etc/dovecot/local.conf", "info_log_path =\n"),
+        ]);
+        let files = dovecot_log_files(&dovecot_effective(&b.observations));
+        assert_eq!(
+            files,
+            [
+                ("/var/log/dovecot.log".to_string(), "dovecot log_path".to_string()),
+                ("/var/log/dovecot-lda.log".to_string(), "dovecot protocol lda log_path".to_string()),
+            ]
+        );
+        // doveconf -n, when it was run, is the truth (Debian's real output names log_path).
+        let d = dovecot_log_files(&parse_dovecot(DOVECONF).into_iter().map(|(a, b, c)| (a, b, c, String::new())).collect::<Vec<_>>());
+        assert_eq!(d, [("/var/log/dovecot.log".to_string(), "dovecot log_path".to_string())]);
     }
 
     #[test]

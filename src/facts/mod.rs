@@ -22,6 +22,7 @@ pub mod postconf;
 pub mod queue;
 pub mod samples;
 pub mod services;
+pub mod syslogconf;
 pub mod time;
 
 use serde::{Deserialize, Serialize};

@@ -1,27 +1,261 @@
-//! Mail log collection: which log files to read and reading them (their tail, up to a cap).
+//! Mail log collection: which log files to read, why, and reading them (their tail, up to a
+//! cap).
 //!
-//! Discovery looks where Debian and RHEL syslog put mail (`/var/log/mail.log`,
-//! `/var/log/maillog`, `mail.err`, `mail.warn`) and where Postfix's own `maillog_file`
-//! points. `--log FILE` replaces discovery and is read as given (not under `--root`).
+//! Two kinds of log are read:
+//! - files a mail daemon writes **itself**, not through syslog: Postfix's `maillog_file`
+//!   (postlogd) and Dovecot's `log_path`, `info_log_path`, `debug_log_path`, globally and per
+//!   protocol (`protocol lda { log_path = ... }`: the LDA's own log often holds the only real
+//!   reason for a deferral). Always read.
+//! - **one copy of syslog's mail stream**. rsyslog writes each mail line to every destination
+//!   whose selector takes it: on Debian both `/var/log/mail.log` and `/var/log/syslog` (and on
+//!   Debian 10 `mail.info`, `mail.warn`, `mail.err` too), so reading all of them counts every
+//!   line several times. The candidates are tried in order of preference, each with its
+//!   rotations, and the first that has text is the one read: dedicated mail logs the syslog
+//!   configuration confirms, then the usual names (`mail.log`, `maillog`), then catch-alls
+//!   (`syslog`, `messages`, `*.*` destinations), then partial copies (`mail.err`,
+//!   `mail.warn`: some priorities only). On a live host where none has text, the journal.
+//!
+//! Every log read is recorded with the reason it was read (`Source::Log { reason }`).
+//! `--log FILE` replaces discovery and is read as given (not under `--root`).
 
-use super::{fs, Failure, Options, Payload, Recorder, Source};
+use super::{fs, Failure, Observation, Options, Payload, Recorder, Source};
 use crate::facts::logscan::{Scanner, Segment};
-use crate::facts::postconf::Plan;
+use crate::facts::syslogconf::{self, MailShare};
+use std::collections::HashSet;
 
-pub const DEFAULT_LOGS: &[&str] = &["/var/log/mail.log", "/var/log/maillog", "/var/log/mail.err", "/var/log/mail.warn"];
+/// How a syslog destination relates to the mail stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every mail line and nothing else (`mail.*`).
+    Dedicated,
+    /// Every mail line among other facilities (`*.*`): read only when no dedicated log has text.
+    CatchAll,
+    /// Some priorities of mail only (`mail.err`): a subset of the others, read last.
+    Partial,
+}
 
-/// The log paths to read, in order, without duplicates.
-pub fn discover(opts: &Options, plan: &Plan) -> Vec<String> {
-    if !opts.logs.is_empty() {
-        return opts.logs.clone();
+/// Where syslog daemons put mail when their configuration does not say (or was not read):
+/// Debian (`mail.log`, `syslog`, and before Debian 12 `mail.err`, `mail.warn`) and RHEL
+/// (`maillog`, `messages`, which RHEL's rsyslog.conf keeps mail out of).
+pub const DEFAULT_LOGS: &[(&str, Coverage)] = &[
+    ("/var/log/mail.log", Coverage::Dedicated),
+    ("/var/log/maillog", Coverage::Dedicated),
+    ("/var/log/syslog", Coverage::CatchAll),
+    ("/var/log/messages", Coverage::CatchAll),
+    ("/var/log/mail.err", Coverage::Partial),
+    ("/var/log/mail.warn", Coverage::Partial),
+];
+
+/// The syslog configuration files whose mail destinations are read (rsyslog, sysklogd).
+/// `rsyslog.d/*.conf` is added by [`syslog_config_files`].
+pub const SYSLOG_CONFIGS: &[&str] = &["/etc/rsyslog.conf", "/etc/syslog.conf"];
+
+/// systemd units of the mail daemons, for the journal fallback (`postfix@-` is Debian's
+/// default instance; the other instances are added from `multi_instance_directories`).
+pub const MAIL_UNITS: &[&str] =
+    &["postfix.service", "postfix@-.service", "dovecot.service", "courier-mta.service", "courier-authdaemon.service"];
+
+/// What the configuration says about where mail is logged, gathered before the logs are read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogConfig {
+    /// Postfix `maillog_file` (postlogd writes it instead of syslog).
+    pub maillog_file: Option<String>,
+    /// Dovecot's own log files and the setting that names each.
+    pub dovecot: Vec<(String, String)>,
+    /// systemd units of the mail daemons for the journal fallback.
+    pub units: Vec<String>,
+}
+
+impl LogConfig {
+    /// From the configuration observations already made (main.cf or `postconf -n`, Dovecot's).
+    pub fn from_observations(observations: &[Observation]) -> LogConfig {
+        let plan = crate::facts::postconf::plan_from(observations);
+        let cfg = crate::facts::postconf::config_from(observations).unwrap_or_default();
+        let mut units: Vec<String> = MAIL_UNITS.iter().map(|s| s.to_string()).collect();
+        for dir in cfg.value("multi_instance_directories").unwrap_or_default().split([' ', ',']).filter(|d| d.starts_with('/')) {
+            // Debian's postfix@.service runs the instance in /etc/NAME as postfix@NAME.
+            if let Some(name) = dir.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty()) {
+                units.push(format!("postfix@{name}.service"));
+            }
+        }
+        let dovecot = crate::facts::mailconf::dovecot_log_files(&crate::facts::mailconf::dovecot_effective(observations));
+        LogConfig { maillog_file: plan.maillog_file, dovecot, units }
     }
-    let mut out: Vec<String> = DEFAULT_LOGS.iter().map(|s| s.to_string()).collect();
-    if let Some(f) = &plan.maillog_file {
-        if f.starts_with('/') && !f.starts_with("/dev/") && !out.contains(f) {
-            out.push(f.clone());
+}
+
+/// A log to read (or to try), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTarget {
+    /// As the inspected system names it.
+    pub path: String,
+    /// Why it is read: `default`, `postfix maillog_file`, `dovecot protocol lda log_path`,
+    /// `rsyslog mail.* destination (/etc/rsyslog.conf:21)`; several when reached several ways.
+    pub reasons: Vec<String>,
+    /// Written by a daemon itself (`maillog_file`, Dovecot's `log_path`): always read.
+    pub own: bool,
+    /// A copy of syslog's mail stream: its preference, lower first (see [`rank`]).
+    pub syslog_rank: Option<u8>,
+}
+
+/// Preference among copies of the syslog mail stream: confirmed by the syslog configuration
+/// before a usual name, dedicated before catch-all before partial.
+pub fn rank(copy: Coverage, confirmed: bool) -> u8 {
+    let base = match copy {
+        Coverage::Dedicated => 0,
+        Coverage::CatchAll => 2,
+        Coverage::Partial => 4,
+    };
+    base + u8::from(!confirmed)
+}
+
+fn copy_of_rank(rank: u8) -> Coverage {
+    match rank {
+        0 | 1 => Coverage::Dedicated,
+        2 | 3 => Coverage::CatchAll,
+        _ => Coverage::Partial,
+    }
+}
+
+/// The logs to consider, in reading order: the copies of the syslog mail stream by
+/// preference, then the daemons' own files. `key` gives the identity of a path (its real
+/// path on the inspected system) so that a file reached two ways is one target.
+/// `syslog` holds the parsed destinations with the configuration file they came from.
+pub fn plan_targets(cfg: &LogConfig, syslog: &[(String, syslogconf::Destination)], key: &dyn Fn(&str) -> String) -> Vec<LogTarget> {
+    let mut targets: Vec<LogTarget> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut add = |path: &str, reason: String, own: bool, rank: Option<u8>| {
+        let path = normalize(path);
+        let k = key(&path);
+        match keys.iter().position(|x| *x == k) {
+            Some(i) => {
+                let t = &mut targets[i];
+                if !t.reasons.contains(&reason) {
+                    t.reasons.push(reason);
+                }
+                t.own |= own;
+                t.syslog_rank = match (t.syslog_rank, rank) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            None => {
+                keys.push(k);
+                targets.push(LogTarget { path, reasons: vec![reason], own, syslog_rank: rank });
+            }
+        }
+    };
+    for (file, d) in syslog {
+        let copy = match (d.mail, d.only_mail) {
+            (MailShare::None, _) => continue,
+            (MailShare::Partial, _) => Coverage::Partial,
+            (MailShare::Full, true) => Coverage::Dedicated,
+            (MailShare::Full, false) => Coverage::CatchAll,
+        };
+        let daemon = if file.contains("rsyslog") { "rsyslog" } else { "syslogd" };
+        add(&d.path, format!("{daemon} {} destination ({file}:{})", d.filter, d.line), false, Some(rank(copy, true)));
+    }
+    for (path, copy) in DEFAULT_LOGS {
+        // RHEL's `*.info;mail.none;... /var/log/messages`: the configuration keeps mail out.
+        let named: Vec<&syslogconf::Destination> = syslog.iter().map(|(_, d)| d).filter(|d| normalize(&d.path) == *path).collect();
+        if !named.is_empty() && named.iter().all(|d| d.mail == MailShare::None) {
+            continue;
+        }
+        add(path, "default".to_string(), false, Some(rank(*copy, false)));
+    }
+    if let Some(f) = &cfg.maillog_file {
+        if f.starts_with('/') && !f.starts_with("/dev/") {
+            add(f, "postfix maillog_file".to_string(), true, None);
+        }
+    }
+    for (path, why) in &cfg.dovecot {
+        add(path, why.clone(), true, None);
+    }
+    // Stable: configuration order within a rank.
+    targets.sort_by_key(|t| t.syslog_rank.unwrap_or(u8::MAX));
+    targets
+}
+
+/// `/var/log//mail.log`, `/var/log/./mail.log` → `/var/log/mail.log` (`..` goes up).
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The real path of `path` on the inspected system: symlinks resolved inside the root (an
+/// absolute link target is taken under `--root`, never on the machine running mailsleuth).
+pub fn real_path(opts: &Options, path: &str) -> String {
+    let mut done: Vec<String> = Vec::new();
+    let mut todo: std::collections::VecDeque<String> = path.split('/').filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect();
+    let mut hops = 0;
+    while let Some(c) = todo.pop_front() {
+        if c == ".." {
+            done.pop();
+            continue;
+        }
+        done.push(c);
+        let cur = format!("/{}", done.join("/"));
+        let Ok(target) = std::fs::read_link(opts.host_path(&cur)) else { continue };
+        hops += 1;
+        if hops > 40 {
+            break;
+        }
+        done.pop();
+        let t = target.to_string_lossy().into_owned();
+        if t.starts_with('/') {
+            done.clear();
+        }
+        let mut next: std::collections::VecDeque<String> =
+            t.split('/').filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect();
+        next.extend(todo);
+        todo = next;
+    }
+    format!("/{}", done.join("/"))
+}
+
+/// `/etc/rsyslog.conf`, `/etc/rsyslog.d/*.conf` (sorted, as `$IncludeConfig` reads them) and
+/// `/etc/syslog.conf` on the inspected system.
+pub fn syslog_config_files(opts: &Options) -> Vec<String> {
+    let mut v: Vec<String> = vec![SYSLOG_CONFIGS[0].to_string()];
+    if let Ok(rd) = std::fs::read_dir(opts.host_path("/etc/rsyslog.d")) {
+        let mut names: Vec<String> =
+            rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".conf")).collect();
+        names.sort();
+        v.extend(names.into_iter().map(|n| format!("/etc/rsyslog.d/{n}")));
+    }
+    v.extend(SYSLOG_CONFIGS[1..].iter().map(|s| s.to_string()));
+    v
+}
+
+/// The file destinations of the syslog configuration files read so far, with their file.
+pub fn syslog_destinations(observations: &[Observation]) -> Vec<(String, syslogconf::Destination)> {
+    let mut out = Vec::new();
+    for o in observations {
+        let Source::File { path } = &o.source else { continue };
+        let ours = SYSLOG_CONFIGS.contains(&path.as_str()) || (path.starts_with("/etc/rsyslog.d/") && path.ends_with(".conf"));
+        if let (true, Some(text)) = (ours, o.text()) {
+            out.extend(syslogconf::parse_rsyslog(text).into_iter().map(|d| (path.clone(), d)));
         }
     }
     out
+}
+
+/// The logs to consider on the inspected system (see [`plan_targets`]). Reads the syslog
+/// configuration into `rec` first.
+pub fn discover(opts: &Options, cfg: &LogConfig, rec: &mut Recorder) -> Vec<LogTarget> {
+    for p in syslog_config_files(opts) {
+        fs::read_file(opts, rec, &p, 1 << 20);
+    }
+    let dests = syslog_destinations(&rec.observations);
+    plan_targets(cfg, &dests, &|p| real_path(opts, p))
 }
 
 /// Rotated copies of a log are included when they may hold lines from the last
@@ -57,45 +291,92 @@ pub fn rotations(opts: &Options, base: &str) -> Vec<(String, i64)> {
     out.into_iter().map(|(p, m, _)| (p, m)).collect()
 }
 
-pub fn collect_logs(opts: &Options, plan: &Plan, rec: &mut Recorder) {
-    use std::os::unix::fs::MetadataExt;
-    let explicit = !opts.logs.is_empty();
-    let mut any_text = false;
-    for path in discover(opts, plan) {
-        // Given on the command line: read exactly that file; discovered: under the root,
-        // with its recent rotations first.
-        let real = if explicit { std::path::PathBuf::from(&path) } else { opts.host_path(&path) };
-        if !explicit {
-            let newest = std::fs::metadata(&real).map(|m| m.mtime()).ok();
-            let rot = rotations(opts, &path);
-            let newest = newest.or_else(|| rot.last().map(|r| r.1)).unwrap_or(0);
-            for (p, mtime) in rot {
-                if mtime >= newest - LOG_WINDOW {
-                    let r = opts.host_path(&p);
-                    let id = record_log(rec, &p, &r, opts.log_cap_bytes);
-                    any_text |= rec.get(id).text().is_some();
-                }
-            }
+/// Whether an observation holds log text (an empty file does not).
+fn has_text(o: &Observation) -> bool {
+    o.text().is_some_and(|t| !t.trim().is_empty())
+}
+
+pub fn collect_logs(opts: &Options, cfg: &LogConfig, rec: &mut Recorder) {
+    if !opts.logs.is_empty() {
+        for path in &opts.logs {
+            record_log(rec, path, std::path::Path::new(path), "given with --log", opts.log_cap_bytes);
         }
-        let id = record_log(rec, &path, &real, opts.log_cap_bytes);
-        any_text |= rec.get(id).text().is_some();
+        return;
     }
-    // Journal-only hosts (no syslog file for mail): the mail facility from journald.
-    if !explicit && !any_text && opts.live() {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stream_read = false;
+    for t in discover(opts, cfg, rec) {
+        let is_copy = t.syslog_rank.is_some();
+        if is_copy && stream_read && !t.own {
+            // A copy of lines already read (mail.log and syslog, mail.log and mail.err).
+            continue;
+        }
+        let reason = match t.syslog_rank.map(copy_of_rank) {
+            Some(Coverage::CatchAll) if !t.own => {
+                format!("fallback: no mail log gave text, and this one holds mail among other facilities; {}", t.reasons.join("; "))
+            }
+            Some(Coverage::Partial) if !t.own => {
+                format!("fallback: no complete mail log gave text, and this one holds only some priorities; {}", t.reasons.join("; "))
+            }
+            _ => t.reasons.join("; "),
+        };
+        let text = read_with_rotations(opts, rec, &t.path, &reason, &mut seen);
+        stream_read |= is_copy && text;
+    }
+    // Journal-only hosts (no syslog file for mail): the mail facility and the mail daemons'
+    // units from journald.
+    if !stream_read && opts.live() {
         let timeout = opts.command_timeout;
-        rec.record(Source::Log { path: "journalctl".into() }, || {
-            super::command::run_with_timeout(
-                &["journalctl", "--no-pager", "-q", "-o", "short-iso", "SYSLOG_FACILITY=2", "--since", "-24h"],
-                timeout,
-            )
+        let argv = journal_argv(&cfg.units);
+        rec.record(Source::Log { path: "journalctl".into(), reason: Some("fallback: no mail log file gave text".into()) }, || {
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            super::command::run_with_timeout(&argv, timeout)
         });
     }
 }
 
-fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, cap: u64) -> u32 {
+/// `journalctl` for the last day of the mail facility OR the mail units. `-u` would be ANDed
+/// with the `SYSLOG_FACILITY=2` match (journalctl joins its options and the matches as a
+/// conjunction), so the units are `_SYSTEMD_UNIT=` matches after a `+` (disjunction).
+pub fn journal_argv(units: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = ["journalctl", "--no-pager", "-q", "-o", "short-iso", "--since", "-24h", "SYSLOG_FACILITY=2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if !units.is_empty() {
+        v.push("+".to_string());
+        v.extend(units.iter().map(|u| format!("_SYSTEMD_UNIT={u}")));
+    }
+    v
+}
+
+/// Read `path` under the root with its recent rotations first (oldest to newest), skipping
+/// files already read by another name. Whether any of them had text.
+fn read_with_rotations(opts: &Options, rec: &mut Recorder, path: &str, reason: &str, seen: &mut HashSet<String>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let real = opts.host_path(path);
+    let newest = std::fs::metadata(&real).map(|m| m.mtime()).ok();
+    let rot = rotations(opts, path);
+    let newest = newest.or_else(|| rot.last().map(|r| r.1)).unwrap_or(0);
+    let mut text = false;
+    for (p, mtime) in rot {
+        if mtime >= newest - LOG_WINDOW && seen.insert(real_path(opts, &p)) {
+            let id = record_log(rec, &p, &opts.host_path(&p), reason, opts.log_cap_bytes);
+            text |= has_text(rec.get(id));
+        }
+    }
+    if seen.insert(real_path(opts, path)) {
+        let id = record_log(rec, path, &real, reason, opts.log_cap_bytes);
+        text |= has_text(rec.get(id));
+    }
+    text
+}
+
+fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, reason: &str, cap: u64) -> u32 {
     let gz = shown.ends_with(".gz");
     let mut problem = None;
-    let id = rec.record(Source::Log { path: shown.to_string() }, || {
+    let reason = Some(reason.to_string());
+    let id = rec.record(Source::Log { path: shown.to_string(), reason: reason.clone() }, || {
         let r = if gz { read_gz_tail(real, cap) } else { fs::read_tail(real, cap).map(|p| (p, None)) };
         match r {
             Ok((p, note)) => {
@@ -107,7 +388,10 @@ fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, cap: u64)
     });
     if let Some(msg) = problem {
         // The text up to the damage is kept; the damage is an observation of its own.
-        rec.record(Source::Log { path: format!("{shown} (gzip stream)") }, || Payload::Failed { failure: Failure::Io, message: msg });
+        rec.record(Source::Log { path: format!("{shown} (gzip stream)"), reason }, || Payload::Failed {
+            failure: Failure::Io,
+            message: msg,
+        });
     }
     id
 }
@@ -336,17 +620,31 @@ pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i
 }
 
 /// The mail logs of a host for `logs stats`/`logs unknown` without FILE arguments: the
-/// default logs under the root and all their rotations, oldest first, as (shown, real).
+/// daemons' own logs and one copy of syslog's mail stream (the first that exists and is not
+/// empty, see [`plan_targets`]), each with all its rotations, oldest first, as (shown, real).
 pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
+    let mut rec = Recorder::new();
+    fs::collect_config_files(opts, &mut rec);
+    let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
+    fs::collect_mail_configs(opts, &cfg, &mut rec);
+    let log_cfg = LogConfig::from_observations(&rec.observations);
     let mut out = Vec::new();
-    for base in DEFAULT_LOGS {
-        for (p, _) in rotations(opts, base) {
-            let real = opts.host_path(&p);
-            out.push((p, real));
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stream_found = false;
+    for t in discover(opts, &log_cfg, &mut rec) {
+        let is_copy = t.syslog_rank.is_some();
+        if is_copy && stream_found && !t.own {
+            continue;
         }
-        let real = opts.host_path(base);
-        if real.is_file() {
-            out.push((base.to_string(), real));
+        let mut files: Vec<String> = rotations(opts, &t.path).into_iter().map(|(p, _)| p).collect();
+        files.push(t.path.clone());
+        for p in files {
+            let real = opts.host_path(&p);
+            let len = std::fs::metadata(&real).ok().filter(|m| m.is_file()).map(|m| m.len());
+            if let (Some(len), true) = (len, seen.insert(real_path(opts, &p))) {
+                stream_found |= is_copy && len > 0;
+                out.push((p, real));
+            }
         }
     }
     out
@@ -445,13 +743,12 @@ mod tests {
         let r: Vec<String> = rotations(&opts, "/var/log/mail.log").into_iter().map(|(p, _)| p).collect();
         assert_eq!(r, ["/var/log/mail.log.3.gz", "/var/log/mail.log.2.gz", "/var/log/mail.log.1"]);
         let mut rec = Recorder::new();
-        let plan = crate::facts::postconf::plan_from(&[]);
-        collect_logs(&opts, &plan, &mut rec);
+        collect_logs(&opts, &LogConfig::default(), &mut rec);
         let logs: Vec<(String, String)> = rec
             .observations
             .iter()
             .filter_map(|o| match &o.source {
-                Source::Log { path } => o.text().map(|t| (path.clone(), t.to_string())),
+                Source::Log { path, .. } => o.text().map(|t| (path.clone(), t.to_string())),
                 _ => None,
             })
             .collect();
@@ -486,5 +783,166 @@ mod tests {
         let Payload::Text { text, first_line, .. } = p else { panic!("no text") };
         assert!(first_line > 1 && text.ends_with("second member\n"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A private sysroot with the given files (path relative to the root, contents).
+    struct TempRoot(std::path::PathBuf);
+
+    impl TempRoot {
+        fn new(tag: &str, files: &[(&str, &str)]) -> TempRoot {
+            let root = std::env::temp_dir().join(format!("mailsleuth-logsrc-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            for (p, text) in files {
+                let f = root.join(p);
+                std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+                std::fs::write(&f, text).unwrap();
+            }
+            TempRoot(root)
+        }
+        fn opts(&self) -> Options {
+            Options { root: self.0.clone(), ..Options::default() }
+        }
+    }
+
+    impl Drop for TempRoot {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// (path, reason) of every log observation with text, in reading order.
+    fn read_logs(rec: &Recorder) -> Vec<(String, String)> {
+        rec.observations
+            .iter()
+            .filter_map(|o| match &o.source {
+                Source::Log { path, reason } if o.text().is_some() => Some((path.clone(), reason.clone().unwrap_or_default())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const DEBIAN_RSYSLOG: &str = "module(load=\"imuxsock\")\n$IncludeConfig /etc/rsyslog.d/*.conf\nauth,authpriv.*\t\t\t/var/log/auth.log\n*.*;auth,authpriv.none\t\t-/var/log/syslog\ncron.*\t\t\t\t-/var/log/cron.log\nkern.*\t\t\t\t-/var/log/kern.log\nmail.*\t\t\t\t-/var/log/mail.log\nuser.*\t\t\t\t-/var/log/user.log\n*.emerg\t\t\t\t:omusrmsg:*\n";
+    const DEFERRED: &str = "Nov 23 10:45:29 mx1 postfix/local[314]: 1675C84: to=<alice@mx1.lab.example>, relay=local, delay=0.05, delays=0.01/0/0/0.04, dsn=4.3.0, status=deferred (temporary failure)\n";
+    const CRON: &str = "Nov 23 10:45:01 mx1 CRON[4410]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)\n";
+
+    #[test]
+    fn debian_mail_lines_in_mail_log_and_syslog_are_read_once() {
+        let syslog = format!("{CRON}{DEFERRED}");
+        let root = TempRoot::new(
+            "debian",
+            &[("etc/rsyslog.conf", DEBIAN_RSYSLOG), ("var/log/mail.log", DEFERRED), ("var/log/syslog", &syslog), ("var/log/mail.err", "")],
+        );
+        let mut rec = Recorder::new();
+        collect_logs(&root.opts(), &LogConfig::default(), &mut rec);
+        assert_eq!(
+            read_logs(&rec),
+            [("/var/log/mail.log".to_string(), "rsyslog mail.* destination (/etc/rsyslog.conf:7); default".to_string())]
+        );
+        // No mail.log: syslog is the copy of the mail stream, and says why it was read.
+        std::fs::remove_file(root.0.join("var/log/mail.log")).unwrap();
+        let mut rec = Recorder::new();
+        collect_logs(&root.opts(), &LogConfig::default(), &mut rec);
+        assert_eq!(
+            read_logs(&rec),
+            [(
+                "/var/log/syslog".to_string(),
+                "fallback: no mail log gave text, and this one holds mail among other facilities; rsyslog *.*;auth,authpriv.none destination (/etc/rsyslog.conf:4); default".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn rhel_messages_is_not_read_when_rsyslog_keeps_mail_out() {
+        let conf = "*.info;mail.none;authpriv.none;cron.none                /var/log/messages\nmail.*                                                  -/var/log/maillog\n";
+        let root = TempRoot::new("rhel", &[("etc/rsyslog.conf", conf), ("var/log/messages", CRON), ("var/log/maillog", "")]);
+        let mut rec = Recorder::new();
+        collect_logs(&root.opts(), &LogConfig::default(), &mut rec);
+        assert!(read_logs(&rec).iter().all(|(p, _)| p != "/var/log/messages"), "{:?}", read_logs(&rec));
+        // The empty maillog was looked at; under --root there is no journal to fall back to.
+        assert!(rec.observations.iter().any(|o| matches!(&o.source, Source::Log { path, .. } if path == "/var/log/maillog")));
+        assert!(!rec.observations.iter().any(|o| matches!(&o.source, Source::Log { path, .. } if path == "journalctl")));
+    }
+
+    #[test]
+    fn a_file_reached_two_ways_is_read_once_and_own_logs_always() {
+        let root = TempRoot::new(
+            "dedupe",
+            &[
+                ("var/log/mail.log", DEFERRED),
+                ("var/log/syslog", DEFERRED),
+                ("var/log/dovecot-lda.log", "Nov 23 10:45:29 lda(alice)<2817><kHq1ALr4QWdBCwAAj2ZsQw>: Error: Mailbox INBOX: Failed to autocreate mailbox: Mailbox already exists\n"),
+            ],
+        );
+        // RHEL-style name as a symlink to the Debian one.
+        std::os::unix::fs::symlink("/var/log/mail.log", root.0.join("var/log/maillog")).unwrap();
+        let cfg = LogConfig {
+            maillog_file: Some("/var/log//mail.log".into()),
+            dovecot: vec![("/var/log/dovecot-lda.log".into(), "dovecot protocol lda log_path".into())],
+            units: vec![],
+        };
+        let mut rec = Recorder::new();
+        collect_logs(&root.opts(), &cfg, &mut rec);
+        assert_eq!(
+            read_logs(&rec),
+            [
+                ("/var/log/mail.log".to_string(), "default; postfix maillog_file".to_string()),
+                ("/var/log/dovecot-lda.log".to_string(), "dovecot protocol lda log_path".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_prefers_confirmed_dedicated_then_defaults_then_catch_alls_then_partial_copies() {
+        let conf = "mail.*\t-/var/log/mail.log\nmail.info\t-/var/log/mail.info\nmail.warn\t-/var/log/mail.warn\nmail.err\t/var/log/mail.err\n*.*;auth,authpriv.none\t-/var/log/syslog\n";
+        let dests: Vec<(String, syslogconf::Destination)> =
+            syslogconf::parse_rsyslog(conf).into_iter().map(|d| ("/etc/rsyslog.conf".to_string(), d)).collect();
+        let cfg = LogConfig {
+            maillog_file: Some("/dev/stdout".into()),
+            dovecot: vec![("/var/log/dovecot.log".into(), "dovecot log_path".into())],
+            units: vec![],
+        };
+        let t = plan_targets(&cfg, &dests, &|p| p.to_string());
+        let got: Vec<(&str, Option<u8>, bool)> = t.iter().map(|t| (t.path.as_str(), t.syslog_rank, t.own)).collect();
+        assert_eq!(
+            got,
+            [
+                ("/var/log/mail.log", Some(0), false),
+                ("/var/log/mail.info", Some(0), false),
+                ("/var/log/maillog", Some(1), false),
+                ("/var/log/syslog", Some(2), false),
+                ("/var/log/messages", Some(3), false),
+                ("/var/log/mail.warn", Some(4), false),
+                ("/var/log/mail.err", Some(4), false),
+                ("/var/log/dovecot.log", None, true),
+            ]
+        );
+        assert_eq!(t[0].reasons, ["rsyslog mail.* destination (/etc/rsyslog.conf:1)", "default"]);
+    }
+
+    #[test]
+    fn the_journal_fallback_takes_the_mail_facility_or_the_mail_units() {
+        let argv = journal_argv(&["postfix@-.service".to_string(), "dovecot.service".to_string()]);
+        let tail: Vec<&str> = argv.iter().skip(7).map(String::as_str).collect();
+        assert_eq!(tail, ["SYSLOG_FACILITY=2", "+", "_SYSTEMD_UNIT=postfix@-.service", "_SYSTEMD_UNIT=dovecot.service"]);
+        let mut obs = Vec::new();
+        let main = "maillog_file = /var/log/postfix.log\nmulti_instance_directories = /etc/postfix-out\n";
+        obs.push(Observation {
+            id: 0,
+            source: Source::File { path: "/etc/postfix/main.cf".into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::text(main),
+        });
+        let cfg = LogConfig::from_observations(&obs);
+        assert_eq!(cfg.maillog_file.as_deref(), Some("/var/log/postfix.log"));
+        assert!(cfg.units.contains(&"postfix@postfix-out.service".to_string()), "{:?}", cfg.units);
+    }
+
+    #[test]
+    fn logs_stats_finds_the_lda_log_and_one_copy_of_the_mail_stream() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysroots/dovecot-lda-log");
+        let opts = Options { root, ..Options::default() };
+        let shown: Vec<String> = discover_all(&opts).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(shown, ["/var/log/mail.log", "/var/log/dovecot-lda.log"]);
     }
 }

@@ -44,8 +44,14 @@ pub enum Source {
     /// getifaddrs(3), a probe of a local socket. `what` names it as the report shows it:
     /// `/proc/net/tcp`, `/proc/<pid>/{status,cmdline} (processes)`, `smtp banner 127.0.0.1:25`.
     Proc { what: String },
-    /// A mail log's contents (its tail, up to a cap).
-    Log { path: String },
+    /// A mail log's contents (its tail, up to a cap). `reason`: why it was read (`default`,
+    /// `postfix maillog_file`, `dovecot protocol lda log_path`, `rsyslog mail.* destination
+    /// (/etc/rsyslog.conf:21)`, `fallback: ...`); absent in bundles of older versions.
+    Log {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 impl Source {
@@ -59,7 +65,7 @@ impl Source {
             Source::Listing { path } => format!("find {path}"),
             Source::Dns { qtype, name } => format!("dns {qtype} {name}"),
             Source::Proc { what } => what.clone(),
-            Source::Log { path } => path.clone(),
+            Source::Log { path, .. } => path.clone(),
         }
     }
 }
@@ -359,7 +365,9 @@ pub fn collect(opts: &Options) -> Bundle {
     ];
     fs_paths.dedup();
     fs::collect_statvfs(opts, &fs_paths, &mut rec);
-    logs::collect_logs(opts, &plan, &mut rec);
+    // After the mail configs: Postfix's maillog_file and Dovecot's log_path name log files.
+    let log_cfg = logs::LogConfig::from_observations(&rec.observations);
+    logs::collect_logs(opts, &log_cfg, &mut rec);
     services::collect(opts, &cfg, &mut rec);
     net::collect(opts, &cfg, &mut rec);
     firewall::collect(opts, &cfg, &mut rec);
