@@ -129,6 +129,7 @@ pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
         .chain(super::net::KINDS)
         .chain(super::firewall::KINDS)
         .chain(super::dns::KINDS)
+        .chain(super::logvalues::KINDS)
 }
 
 pub fn base_kind(name: &str) -> Option<&'static KindSpec> {

@@ -13,6 +13,7 @@ pub mod firewall;
 pub mod host;
 pub mod kinds;
 pub mod logs;
+pub mod logvalues;
 pub mod mailconf;
 pub mod net;
 pub mod parse;

@@ -22,6 +22,7 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::Win
     stat_facts(bundle, &users, &groups, &mut out);
     postconf::facts(&bundle.observations, &mut out);
     logs::facts_in_window(bundle, k, window, &mut out);
+    super::logvalues::facts_in_window(bundle, k, window, &mut out);
     super::mailconf::facts(bundle, &mut out);
     super::queue::facts(bundle, &mut out);
     super::host::facts(bundle, &mut out);

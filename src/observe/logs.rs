@@ -1,8 +1,10 @@
 //! Mail log collection: which log files to read and reading them (their tail, up to a cap).
 //!
 //! Discovery looks where Debian and RHEL syslog put mail (`/var/log/mail.log`,
-//! `/var/log/maillog`, `mail.err`, `mail.warn`) and where Postfix's own `maillog_file`
-//! points. `--log FILE` replaces discovery and is read as given (not under `--root`).
+//! `/var/log/maillog`, `mail.err`, `mail.warn`), where Postfix's own `maillog_file` points,
+//! and at Dovecot's `log_path` / `info_log_path` when they name files (its logins and its
+//! LMTP/LDA deliveries are logged there, not in the mail log). `--log FILE` replaces
+//! discovery and is read as given (not under `--root`).
 
 use super::{fs, Failure, Options, Payload, Recorder, Source};
 use crate::facts::postconf::Plan;
@@ -79,6 +81,19 @@ pub fn collect_logs(opts: &Options, plan: &Plan, rec: &mut Recorder) {
         let id = record_log(rec, &path, &real, opts.log_cap_bytes);
         any_text |= rec.get(id).text().is_some();
     }
+    if !explicit {
+        for path in dovecot_logs(&rec.observations) {
+            let rot = rotations(opts, &path);
+            let newest = std::fs::metadata(opts.host_path(&path)).map(|m| m.mtime()).ok();
+            let newest = newest.or_else(|| rot.last().map(|r| r.1)).unwrap_or(0);
+            for (p, mtime) in rot {
+                if mtime >= newest - LOG_WINDOW {
+                    record_log(rec, &p, &opts.host_path(&p), opts.log_cap_bytes);
+                }
+            }
+            record_log(rec, &path, &opts.host_path(&path), opts.log_cap_bytes);
+        }
+    }
     // Journal-only hosts (no syslog file for mail): the mail facility from journald.
     if !explicit && !any_text && opts.live() {
         let timeout = opts.command_timeout;
@@ -89,6 +104,23 @@ pub fn collect_logs(opts: &Options, plan: &Plan, rec: &mut Recorder) {
             )
         });
     }
+}
+
+/// Dovecot's log files: `log_path` and `info_log_path` (at the top level or in a `protocol`
+/// section, e.g. dovecot-lda's own), when they are absolute paths rather than `syslog` or
+/// /dev/stderr, and not one of the mail logs already read.
+pub fn dovecot_logs(observations: &[super::Observation]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, name, value) in crate::facts::host::dovecot_settings_of(observations) {
+        let v = value.trim();
+        if (name == "log_path" || name == "info_log_path") && v.starts_with('/') && !v.starts_with("/dev/") {
+            let already = observations.iter().any(|o| matches!(&o.source, Source::Log { path } if path == v));
+            if !already && !out.iter().any(|p| p == v) {
+                out.push(v.to_string());
+            }
+        }
+    }
+    out
 }
 
 fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, cap: u64) -> u32 {
@@ -209,6 +241,22 @@ mod tests {
             [("/var/log/mail.log.1".to_string(), "yesterday\n".to_string()), ("/var/log/mail.log".to_string(), "newest\n".to_string())]
         );
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn dovecots_own_log_files_are_read_too() {
+        let doveconf = "log_path = /var/log/dovecot.log\nprotocol lda {\n  log_path = /var/log/dovecot-lda.log\n}\nprotocol imap {\n  info_log_path = syslog\n}\n";
+        let mut rec = Recorder::new();
+        rec.record(Source::Command { argv: vec!["doveconf".into(), "-n".into()] }, || Payload::text(doveconf));
+        rec.record(Source::Log { path: "/var/log/mail.log".into() }, || Payload::text(""));
+        assert_eq!(dovecot_logs(&rec.observations), ["/var/log/dovecot.log", "/var/log/dovecot-lda.log"]);
+        // Logging to syslog (Dovecot's default) or to the mail log adds nothing.
+        let mut rec = Recorder::new();
+        rec.record(Source::Command { argv: vec!["doveconf".into(), "-n".into()] }, || {
+            Payload::text("log_path = /var/log/mail.log\ninfo_log_path = /dev/stderr\n")
+        });
+        rec.record(Source::Log { path: "/var/log/mail.log".into() }, || Payload::text(""));
+        assert!(dovecot_logs(&rec.observations).is_empty());
     }
 
     #[test]
