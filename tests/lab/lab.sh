@@ -268,7 +268,7 @@ lab_start_dns() {
 # to /var/log/dovecot.log. Extra settings (dovecot.conf syntax) in $1 go to
 # /etc/dovecot/local.conf. Its stdout goes to a file: dovecot keeps an
 # inherited stdout open after daemonising and would hang a pipe.
-# shellcheck disable=SC2120  # optional argument, used by future scenarios
+# shellcheck disable=SC2120  # the argument is optional (capture-outputs passes none)
 lab_setup_dovecot() {
   [ -d /etc/dovecot ] && [ -d /var/lib/dovecot ] || lab_die "dovecot-core not installed (tests/lab/install.sh)"
   lab_bind_copy /etc/dovecot etc-dovecot

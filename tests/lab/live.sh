@@ -300,7 +300,7 @@ PY
 # A Dovecot with IMAP on loopback and the Debian default passdb (PAM against the lab's
 # shadow file); alice's password is "secret".
 lab_dovecot_imap() {
-  lab_setup_dovecot "${1:-}"
+  lab_setup_dovecot
   local hash
   hash=$(openssl passwd -6 secret)
   # (not sed -i: it would rename a file over the bind mount)
