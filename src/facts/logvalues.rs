@@ -35,6 +35,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec {
         ("distinct", "integer", "how many different values"),
         ("top", "string", "the most frequent value"),
         ("top_count", "integer", "lines carrying the most frequent value"),
+        ("top_share", "integer", "top_count as a percentage of lines (rounded down)"),
         ("values", "list", "the most frequent values (at most 10), most frequent first"),
         ("listing", "string", "the same with their counts, for evidence: `alice ×4, bob ×1`"),
     ],
@@ -106,6 +107,7 @@ impl Tally {
             .with("distinct", distinct)
             .with("top", top)
             .with("top_count", top_count)
+            .with("top_share", top_count.saturating_mul(100).checked_div(self.lines).unwrap_or(0))
             .with("values", values)
             .with("listing", listing.as_str())
             .evidence(
@@ -243,6 +245,7 @@ Nov 23 13:01:03 imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127.0.0
         assert_eq!(users.get("distinct"), Some(&Value::Int(2)));
         assert_eq!(users.get("top"), Some(&Value::from("alice")));
         assert_eq!(users.get("top_count"), Some(&Value::Int(2)));
+        assert_eq!(users.get("top_share"), Some(&Value::Int(66)));
         assert_eq!(users.get("listing"), Some(&Value::from("alice ×2, bob ×1")));
         assert_eq!(users.evidence[0].source, "/var/log/mail.log");
         let ips = get("dovecot.login_auth_failed", "client_ip");
