@@ -38,6 +38,20 @@ pub const KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        name: "queue_space",
+        producer: "combiner: statvfs of queue_directory (live only) + queue_minfree, message_size_limit",
+        doc: "whether the queue file system has the free space smtpd(8) demands before it accepts a MAIL FROM",
+        fields: &[
+            ("path", "string", "queue_directory"),
+            ("free_bytes", "integer", "bytes available to unprivileged users (Postfix's own processes)"),
+            ("free_inodes", "integer", "inodes available"),
+            ("needed_bytes", "integer", "the larger of queue_minfree and 1.5 × message_size_limit"),
+            ("needed_by", "string", "which of the two sets it, with its value"),
+            ("enough", "bool", "free_bytes ≥ needed_bytes and an inode is left: smtpd accepts mail"),
+            ("problem", "string", "why not, in an admin's words (empty when enough)"),
+        ],
+    },
+    KindSpec {
         name: "mount",
         producer: "parser: /proc/self/mounts (live only)",
         doc: "a mounted filesystem",
@@ -146,11 +160,21 @@ impl MailboxPlan {
 }
 
 pub fn dovecot_settings(bundle: &Bundle) -> Vec<(String, String, String)> {
+    dovecot_settings_of(&bundle.observations)
+}
+
+/// Dovecot's settings as (section, name, value): `doveconf -n` when it ran, else the
+/// configuration files read.
+pub fn dovecot_settings_of(observations: &[crate::observe::Observation]) -> Vec<(String, String, String)> {
     let mut v = Vec::new();
-    if let Some(t) = bundle.command("doveconf").find_map(|o| o.text()) {
+    let doveconf = observations
+        .iter()
+        .filter(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")))
+        .find_map(|o| o.text());
+    if let Some(t) = doveconf {
         v.extend(super::mailconf::parse_dovecot(t));
     } else {
-        for o in bundle.observations.iter().filter(|o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/"))) {
+        for o in observations.iter().filter(|o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/"))) {
             v.extend(super::mailconf::parse_dovecot(o.text().unwrap_or("")));
         }
     }
@@ -194,6 +218,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
             _ => out.unavailable("fs_usage", o.source.label(), o.problem().unwrap_or_default()),
         }
     }
+    queue_space(bundle, out);
     if let Some(o) = bundle.file("/proc/self/mounts") {
         match o.text() {
             Some(t) => {
@@ -218,6 +243,64 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
         }
     }
     mailbox_facts(bundle, out);
+}
+
+/// smtpd(8) refuses every MAIL FROM with "452 4.3.1 Insufficient system storage" while the
+/// queue file system has less free space than queue_minfree or 1.5 × message_size_limit
+/// (postconf(5), queue_minfree; Postfix ≥ 2.1), and nothing can be queued at all once the
+/// space or the inodes are gone.
+fn queue_space(bundle: &Bundle, out: &mut FactSet) {
+    let Some(cfg) = super::postconf::config_from(&bundle.observations) else {
+        // Unknown for the same reason as the configuration (reported once, with it).
+        let same: Vec<(String, String)> = out.unavailable_for("postconf").iter().map(|u| (u.what.clone(), u.why.clone())).collect();
+        for (what, why) in same {
+            out.unavailable("queue_space", what, why);
+        }
+        return;
+    };
+    let queue = cfg.value("queue_directory").filter(|q| !q.is_empty()).unwrap_or_else(|| "/var/spool/postfix".into());
+    let Some(o) = bundle.observations.iter().find(|o| matches!(&o.source, Source::Statvfs { path } if *path == queue)) else {
+        out.unavailable("queue_space", format!("statvfs {queue}"), "not collected");
+        return;
+    };
+    let Payload::Statvfs(d) = &o.payload else {
+        // Not run under --root (a copied tree's free space says nothing), or it failed.
+        out.unavailable("queue_space", o.source.label(), o.problem().unwrap_or_default());
+        return;
+    };
+    let number = |n: &str| cfg.value(n).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    let (minfree, limit) = (number("queue_minfree"), number("message_size_limit"));
+    let margin = limit.saturating_mul(3) / 2;
+    let (needed, needed_by) = if minfree >= margin {
+        (minfree, format!("queue_minfree = {minfree}"))
+    } else {
+        (margin, format!("1.5 × message_size_limit = 1.5 × {limit}"))
+    };
+    let free = d.blocks_available.saturating_mul(d.block_size);
+    let no_inodes = d.files > 0 && d.files_available == 0;
+    let h = |n: u64| crate::text::human_bytes(i64::try_from(n).unwrap_or(i64::MAX));
+    let problem = if no_inodes {
+        format!("no free inodes ({} in all): no queue file can be created", d.files)
+    } else if free < needed || free == 0 {
+        format!("{} free, less than the {} smtpd requires ({needed_by})", h(free), h(needed))
+    } else {
+        String::new()
+    };
+    out.push(
+        Fact::new("queue_space")
+            .with("path", queue.as_str())
+            .with("free_bytes", free)
+            .with("free_inodes", d.files_available)
+            .with("needed_bytes", needed)
+            .with("needed_by", needed_by.as_str())
+            .with("enough", problem.is_empty())
+            .with("problem", problem.as_str())
+            .evidence(
+                o.source.label(),
+                format!("{queue}: {} free, {} inodes free; smtpd needs {} ({needed_by})", h(free), d.files_available, h(needed)),
+            )
+            .from_observation(o.id),
+    );
 }
 
 fn identity(bundle: &Bundle, out: &mut FactSet) {
@@ -438,5 +521,67 @@ mod identity_tests {
             })
             .collect();
         assert_eq!(inst, ["queue_directory=/var/spool/postfix-out", "inet_interfaces=192.0.2.7"]);
+    }
+}
+
+#[cfg(test)]
+mod queue_space_tests {
+    use super::*;
+    use crate::facts::Value;
+    use crate::observe::{FsData, Observation};
+
+    fn bundle(main_cf: &str, blocks_available: u64, files_available: u64) -> Bundle {
+        let cf = Observation {
+            id: 0,
+            source: Source::File { path: "/etc/postfix/main.cf".into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::text(main_cf),
+        };
+        let fs = FsData { block_size: 4096, blocks: 6144, blocks_available, files: 3_085_510, files_available, readonly: false };
+        let sv = Observation {
+            id: 1,
+            source: Source::Statvfs { path: "/var/spool/postfix".into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::Statvfs(fs),
+        };
+        Bundle::of("mx1", "/", true, vec![cf, sv])
+    }
+
+    fn space(b: &Bundle) -> Fact {
+        let mut out = FactSet::new();
+        queue_space(b, &mut out);
+        let f = out.of_kind("queue_space").next().cloned();
+        f.unwrap_or_else(|| panic!("no queue_space fact"))
+    }
+
+    #[test]
+    fn the_lab_queue_with_584_kb_free_is_below_one_and_a_half_message_size_limits() {
+        // tests/scenarios/lab-live-queue-fs-full: 598016 bytes free, default message_size_limit.
+        let f = space(&bundle("myhostname = mx1.lab.example\n", 146, 3_085_429));
+        assert_eq!(f.get("free_bytes"), Some(&Value::Int(598_016)));
+        assert_eq!(f.get("needed_bytes"), Some(&Value::Int(15_360_000)));
+        assert_eq!(f.get("enough"), Some(&Value::Bool(false)));
+        assert_eq!(
+            f.get("problem").and_then(Value::as_str),
+            Some("584 KB free, less than the 14.6 MB smtpd requires (1.5 × message_size_limit = 1.5 × 10240000)")
+        );
+    }
+
+    #[test]
+    fn queue_minfree_wins_when_larger_and_space_above_it_is_enough() {
+        let f = space(&bundle("queue_minfree = 20000000\nmessage_size_limit = 1000000\n", 6000, 100));
+        assert_eq!(f.get("needed_bytes"), Some(&Value::Int(20_000_000)));
+        assert_eq!(f.get("needed_by").and_then(Value::as_str), Some("queue_minfree = 20000000"));
+        assert_eq!(f.get("enough"), Some(&Value::Bool(true)));
+        assert_eq!(f.get("problem").and_then(Value::as_str), Some(""));
+    }
+
+    #[test]
+    fn no_inodes_left_is_full_whatever_the_bytes() {
+        let f = space(&bundle("message_size_limit = 0\n", 6000, 0));
+        assert_eq!(f.get("enough"), Some(&Value::Bool(false)));
+        assert!(f.get("problem").and_then(Value::as_str).unwrap_or("").starts_with("no free inodes"));
     }
 }

@@ -163,6 +163,7 @@ pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
         .chain(super::firewall::KINDS)
         .chain(super::dns::KINDS)
         .chain(super::samples::KINDS)
+        .chain(super::logvalues::KINDS)
 }
 
 pub fn base_kind(name: &str) -> Option<&'static KindSpec> {

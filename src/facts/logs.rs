@@ -256,7 +256,7 @@ pub fn classify_line<'k>(sigs: &'k [Signature], raw: &str) -> Option<(&'k Signat
 }
 
 /// The log kinds, marked unavailable when no log could be read.
-const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination"];
+const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination", "log_values"];
 
 /// The newest timestamp in the logs: the last stamped line of each file.
 pub fn newest_stamp(bundle: &Bundle) -> Option<i64> {

@@ -164,6 +164,8 @@ pub struct Matcher<'k> {
     always: Vec<u16>,
     /// Own regex copies: each clone has its own match cache, so threads never contend.
     regexes: Vec<regex::Regex>,
+    /// Per signature: the captures counted into `log_values` (`knowledge/log-values.ron`).
+    tally: Vec<Option<&'static super::logvalues::TallySpec>>,
 }
 
 impl<'k> Matcher<'k> {
@@ -185,7 +187,9 @@ impl<'k> Matcher<'k> {
             }
         }
         let index = LiteralIndex::new(literals);
-        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect() }
+        let specs = super::logvalues::tallies();
+        let tally = sigs.iter().map(|s| specs.get(&s.id)).collect();
+        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(), tally }
     }
 
     /// A copy for another thread (its own regex caches).
@@ -196,6 +200,7 @@ impl<'k> Matcher<'k> {
             by_literal: self.by_literal.clone(),
             always: self.always.clone(),
             regexes: self.sigs.iter().map(|s| s.regex.0.clone()).collect(),
+            tally: self.tally.clone(),
         }
     }
 
@@ -488,6 +493,8 @@ pub struct Scan {
     /// Messages removed in this segment whose start (size=) was not seen in it: they are
     /// joined with the previous segment's open messages when merged.
     orphans: Vec<(u128, Msg)>,
+    /// (signature, group, field) → values counted, and the files they came from.
+    values: HashMap<(u16, String, String), (super::logvalues::Tally, Vec<u32>)>,
     dests: HashMap<String, DestAgg>,
     dests_dropped: u64,
     templates: HashMap<String, Template>,
@@ -640,6 +647,9 @@ impl<'m, 'k> Scanner<'m, 'k> {
                 agg.trend[b] += 1;
             }
             agg.samples.add(loc, raw);
+            if let Some(spec) = self.m.tally[i] {
+                self.tally(i, spec, &l, loc);
+            }
         }
         // Unknown: no signature, or only a catch-all (`postfix.warning`: priority 0, "other").
         if sig.is_none_or(|i| self.m.is_catch_all(i)) {
@@ -714,6 +724,36 @@ impl<'m, 'k> Scanner<'m, 'k> {
 
     pub fn finish(self) -> Scan {
         self.scan
+    }
+
+    /// Count the values of the captures `spec` names (few lines: the tallied signatures).
+    fn tally(&mut self, i: usize, spec: &super::logvalues::TallySpec, l: &LogLine<'_>, loc: Loc) {
+        let re = &self.m.regexes[i];
+        // The bare `word: text` reading of `classify` matched the whole line.
+        let whole;
+        let caps = match re.captures(l.message) {
+            Some(c) => c,
+            None => {
+                whole = format!("{}: {}", l.program.unwrap_or(""), l.message);
+                match re.captures(&whole) {
+                    Some(c) => c,
+                    None => return,
+                }
+            }
+        };
+        let value = |f: &str| if f == "program" { l.program.unwrap_or("") } else { caps.name(f).map_or("", |m| m.as_str()) };
+        let group = spec.by.as_deref().map(value).unwrap_or("");
+        for field in &spec.fields {
+            let v = value(field);
+            if v.is_empty() {
+                continue;
+            }
+            let e = self.scan.values.entry((i as u16, group.to_string(), field.clone())).or_default();
+            e.0.add(v);
+            if !e.1.contains(&loc.seg) {
+                e.1.push(loc.seg);
+            }
+        }
     }
 }
 
@@ -934,6 +974,11 @@ impl Scan {
                 *x += y;
             }
         }
+        for (k, (t, segs)) in later.values {
+            let e = self.values.entry(k).or_default();
+            e.0.merge(t);
+            e.1.extend(segs);
+        }
         self.rejected += later.rejected;
         self.rejected_samples.merge(later.rejected_samples);
         for (k, d) in later.dests {
@@ -1135,6 +1180,17 @@ impl Scan {
             })
             .collect();
         unknown.sort_by(|a, b| b.count.cmp(&a.count).then(a.template.cmp(&b.template)));
+        let mut values: Vec<ValueStats> = self
+            .values
+            .drain()
+            .filter_map(|((sig, group, field), (tally, segs))| {
+                let mut files: Vec<String> = segs.iter().filter_map(|&g| self.segments.get(g as usize)).map(|x| x.path.clone()).collect();
+                files.sort();
+                files.dedup();
+                Some(ValueStats { signature: sigs.get(sig as usize)?.id.clone(), group, field, tally, files })
+            })
+            .collect();
+        values.sort_by(|a, b| (&a.signature, &a.group, &a.field).cmp(&(&b.signature, &b.group, &b.field)));
         let (rejected_evidence, _) = self.evidence(&self.rejected_samples);
         LogStats {
             files,
@@ -1142,6 +1198,7 @@ impl Scan {
             statuses,
             rejected: self.rejected,
             rejected_evidence,
+            values,
             destinations,
             destinations_dropped: self.dests_dropped,
             unknown,
@@ -1247,9 +1304,20 @@ pub struct TemplateStats {
     pub sample: Evidence,
 }
 
+/// Values of one capture of one signature (`log_values`).
+#[derive(Clone, Debug)]
+pub struct ValueStats {
+    pub signature: String,
+    pub group: String,
+    pub field: String,
+    pub tally: super::logvalues::Tally,
+    pub files: Vec<String>,
+}
+
 /// Everything learnt from the logs.
 #[derive(Clone, Debug)]
 pub struct LogStats {
+    pub values: Vec<ValueStats>,
     pub files: Vec<FileStats>,
     pub signatures: Vec<SigStats>,
     pub statuses: Vec<StatusStats>,
@@ -1300,7 +1368,8 @@ impl LogStats {
         }
     }
 
-    /// Facts for the rules: `log_file`, `log_signature`, `delivery_summary`, `log_destination`.
+    /// Facts for the rules: `log_file`, `log_signature`, `delivery_summary`, `log_destination`,
+    /// `log_values`.
     pub fn into_facts(self, out: &mut FactSet) {
         let has_trend = self.trend_span.is_some();
         let word = |t: &[u64; TREND_BUCKETS]| if has_trend { trend_word(t) } else { "none" };
@@ -1358,6 +1427,10 @@ impl LogStats {
             f.evidence = s.evidence;
             f.more_evidence = s.more_evidence;
             out.push(f);
+        }
+        for v in &self.values {
+            let files: std::collections::BTreeSet<String> = v.files.iter().cloned().collect();
+            out.push(v.tally.fact(&v.signature, &v.group, &v.field, &files));
         }
         for (rank, d) in self.destinations.iter().take(20).enumerate() {
             let mut f = Fact::new("log_destination")

@@ -59,6 +59,7 @@ pub const KINDS: &[KindSpec] = &[
                 "the setting that routes mail to it, e.g. mailbox_command, mailbox_transport, master.cf:maildrop, DEFAULTDELIVERY",
             ),
             ("command", "string", "the command line or transport"),
+            ("socket", "string", "for an lmtp:unix: transport, the socket's path (relative ones are under queue_directory)"),
         ],
     },
     KindSpec {
@@ -608,13 +609,16 @@ fn delivery_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
                 continue;
             }
             let (agent, command) = agent_of_transport(&t, &services);
-            out.push(
-                Fact::new("delivery_agent")
-                    .with("agent", agent)
-                    .with("via", param)
-                    .with("command", command)
-                    .evidence(origin.clone(), format!("{param} = {t}")),
-            );
+            let mut f = Fact::new("delivery_agent")
+                .with("agent", agent)
+                .with("via", param)
+                .with("command", command)
+                .evidence(origin.clone(), format!("{param} = {t}"));
+            let queue = cfg.value("queue_directory").filter(|q| !q.is_empty()).unwrap_or_else(|| "/var/spool/postfix".into());
+            if let Some(sock) = super::postconf::unix_socket_of(&t, &queue) {
+                f.set("socket", sock);
+            }
+            out.push(f);
         }
     }
     for (_, v, _) in bundle

@@ -15,6 +15,7 @@ pub mod host;
 pub mod kinds;
 pub mod logs;
 pub mod logscan;
+pub mod logvalues;
 pub mod mailconf;
 pub mod net;
 pub mod parse;

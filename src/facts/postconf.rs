@@ -158,6 +158,27 @@ pub struct Plan {
     pub mail_spool_directory: String,
     pub home_mailbox: String,
     pub maillog_file: Option<String>,
+    /// UNIX-domain sockets that mailbox_transport, virtual_transport or local_transport
+    /// deliver to (`lmtp:unix:private/dovecot-lmtp` → under queue_directory).
+    pub transport_sockets: Vec<String>,
+}
+
+/// Transports that deliver to local mailboxes.
+pub const MAILBOX_TRANSPORTS: &[&str] = &["mailbox_transport", "virtual_transport", "local_transport"];
+
+/// The socket an `lmtp:unix:PATH` (or `lmtp:PATH`) transport connects to; a relative path is
+/// relative to the queue directory, where Postfix's daemons run.
+pub fn unix_socket_of(transport: &str, queue_directory: &str) -> Option<String> {
+    let rest = transport.trim().strip_prefix("lmtp:")?;
+    if rest.starts_with("inet:") || rest.starts_with('[') {
+        return None;
+    }
+    let path = rest.strip_prefix("unix:").unwrap_or(rest);
+    // lmtp:host:port without a scheme is TCP; a socket path has a slash.
+    if path.is_empty() || !path.contains('/') {
+        return None;
+    }
+    Some(if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", queue_directory.trim_end_matches('/')) })
 }
 
 pub fn plan_from(observations: &[Observation]) -> Plan {
@@ -168,6 +189,12 @@ pub fn plan_from(observations: &[Observation]) -> Plan {
         mail_spool_directory: get("mail_spool_directory", "/var/mail"),
         home_mailbox: get("home_mailbox", ""),
         maillog_file: cfg.value("maillog_file").filter(|v| !v.is_empty()),
+        transport_sockets: {
+            let q = get("queue_directory", "/var/spool/postfix");
+            let mut v: Vec<String> = MAILBOX_TRANSPORTS.iter().filter_map(|p| unix_socket_of(&cfg.value(p)?, &q)).collect();
+            v.dedup();
+            v
+        },
     }
 }
 
@@ -279,6 +306,18 @@ mod tests {
         assert_eq!(split_relayhost("[192.0.2.10]"), Some(("192.0.2.10".into(), None, false)));
         assert_eq!(split_relayhost("relay.example.net:25, backup.example.net"), Some(("relay.example.net".into(), Some(25), true)));
         assert_eq!(split_relayhost(""), None);
+    }
+
+    #[test]
+    fn lmtp_sockets_are_found_under_the_queue_directory() {
+        let q = "/var/spool/postfix";
+        assert_eq!(unix_socket_of("lmtp:unix:private/dovecot-lmtp", q).as_deref(), Some("/var/spool/postfix/private/dovecot-lmtp"));
+        assert_eq!(unix_socket_of("lmtp:unix:/run/dovecot/lmtp", q).as_deref(), Some("/run/dovecot/lmtp"));
+        assert_eq!(unix_socket_of("lmtp:private/dovecot-lmtp", q).as_deref(), Some("/var/spool/postfix/private/dovecot-lmtp"));
+        assert_eq!(unix_socket_of("lmtp:inet:127.0.0.1:24", q), None);
+        assert_eq!(unix_socket_of("lmtp:[127.0.0.1]:24", q), None);
+        assert_eq!(unix_socket_of("lmtp:localhost:24", q), None);
+        assert_eq!(unix_socket_of("dovecot", q), None);
     }
 
     #[test]

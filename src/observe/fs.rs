@@ -45,8 +45,8 @@ pub fn collect_software(opts: &Options, rec: &mut Recorder) {
 }
 
 /// Stat the directories whose permissions decide whether mail can be queued, filtered and
-/// delivered: the temp directories, the Postfix queue and its subdirectories, and the
-/// mailbox spools.
+/// delivered: the temp directories, the Postfix queue and its subdirectories, the mailbox
+/// spools, and the UNIX sockets of LMTP delivery transports.
 pub fn collect_paths(opts: &Options, plan: &Plan, rec: &mut Recorder) {
     for p in ["/tmp", "/var/tmp"] {
         stat(opts, rec, p);
@@ -59,6 +59,11 @@ pub fn collect_paths(opts: &Options, plan: &Plan, rec: &mut Recorder) {
     stat(opts, rec, &plan.mail_spool_directory);
     if plan.mail_spool_directory != "/var/spool/mail" {
         stat(opts, rec, "/var/spool/mail");
+    }
+    // The LMTP sockets mail is delivered to (Dovecot's, usually): gone when Dovecot is not
+    // running or listens elsewhere.
+    for s in &plan.transport_sockets {
+        stat(opts, rec, s);
     }
 }
 

@@ -249,7 +249,9 @@ lab_start_postfix() {
 
 # Optional lab DNS: dnsmasq on 127.0.0.1 with no upstream (--no-resolv).
 # Names in the lab zone it does not know get NXDOMAIN; names outside it get
-# REFUSED (Postfix: "Host not found, try again"). Extra dnsmasq options
+# REFUSED (Postfix: "Host not found, try again"). The host's own name is a
+# host record: A 127.0.0.1 and, like a real zone, NODATA for AAAA (an
+# --address entry would answer NXDOMAIN for the AAAA). Extra dnsmasq options
 # (e.g. --address=/mx.client.lab.example/127.0.0.2) may be passed.
 lab_start_dns() {
   command -v dnsmasq >/dev/null || lab_die "dnsmasq not installed"
@@ -257,7 +259,7 @@ lab_start_dns() {
     --listen-address=127.0.0.1 --bind-interfaces --port=53 \
     --pid-file=/run/lab-dnsmasq.pid \
     --local="/$LAB_DOMAIN/" \
-    --address="/$LAB_HOSTNAME/127.0.0.1" \
+    --host-record="$LAB_HOSTNAME,127.0.0.1" \
     --mx-host="$LAB_DOMAIN,$LAB_HOSTNAME,10" \
     --log-queries --log-facility=/var/log/dnsmasq.log "$@"
 }
@@ -266,7 +268,7 @@ lab_start_dns() {
 # to /var/log/dovecot.log. Extra settings (dovecot.conf syntax) in $1 go to
 # /etc/dovecot/local.conf. Its stdout goes to a file: dovecot keeps an
 # inherited stdout open after daemonising and would hang a pipe.
-# shellcheck disable=SC2120  # optional argument, used by future scenarios
+# shellcheck disable=SC2120  # the argument is optional (capture-outputs passes none)
 lab_setup_dovecot() {
   [ -d /etc/dovecot ] && [ -d /var/lib/dovecot ] || lab_die "dovecot-core not installed (tests/lab/install.sh)"
   lab_bind_copy /etc/dovecot etc-dovecot
@@ -317,11 +319,13 @@ lab_send() {
   [ "$body_len" -gt 0 ] || body_len=1
   {
     printf '%s\n' "$hdr"
-    # deterministic 72-char lines, cut to the exact length, ending in a newline
+    # deterministic 72-char lines, cut to the exact length, ending in a newline (written
+    # line by line: building one string grows quadratically, seconds for a 1 MB message)
     awk -v n="$body_len" 'BEGIN {
         line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnop";
-        s = ""; while (length(s) < n) s = s line "\n";
-        s = substr(s, 1, n - 1); printf "%s\n", s }'
+        L = length(line) + 1; full = int((n - 1) / L);
+        for (i = 0; i < full; i++) print line;
+        printf "%s\n", substr(line, 1, (n - 1) - full * L) }'
   } | /usr/sbin/sendmail -i -f "$LAB_SENDER" -- "$rcpt"
 }
 
