@@ -215,3 +215,21 @@ fn the_literal_index_finds_exactly_the_literals_that_occur() {
         assert_eq!(got, want, "{hay:?}");
     }
 }
+
+#[test]
+fn the_words_found_with_the_literals_agree_with_substring_search() {
+    use mailsleuth::facts::logscan::{is_problem, Words};
+    let k = kb();
+    let m = Matcher::new(&k.signatures);
+    let mut lines: Vec<String> = postfix_log(30).lines().map(str::to_string).collect();
+    lines.extend(k.signatures.iter().flat_map(|s| s.examples.iter().map(|e| e.line.clone())));
+    for l in &lines {
+        let split = split_syslog(l);
+        let (_, w) = m.classify_and_words(&split);
+        let msg = split.message;
+        assert_eq!(w.problem(), is_problem(msg), "{l}");
+        assert_eq!(w.has(Words::REJECT), msg.contains("reject: "), "{l}");
+        assert_eq!(w.has(Words::SIZE | Words::FROM), msg.contains("size=") && msg.contains("from=<"), "{l}");
+        assert_eq!(w.has(Words::STATUS | Words::TO), msg.contains("status=") && msg.contains("to=<"), "{l}");
+    }
+}

@@ -166,6 +166,33 @@ pub struct Matcher<'k> {
     regexes: Vec<regex::Regex>,
     /// Per signature: the captures counted into `log_values` (`knowledge/log-values.ron`).
     tally: Vec<Option<&'static super::logvalues::TallySpec>>,
+    /// Literal index → the [`Words`] bits it stands for (found in the same pass).
+    words: Vec<u32>,
+}
+
+/// Words the scanner needs to know about on every line, found in the same pass over the
+/// message as the signature literals (instead of one `memmem` scan each).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Words(pub u32);
+
+const WORD_LITERALS: [&str; 5] = ["reject: ", "size=", "status=", "from=<", "to=<"];
+
+impl Words {
+    pub const REJECT: u32 = 1;
+    pub const SIZE: u32 = 2;
+    pub const STATUS: u32 = 4;
+    pub const FROM: u32 = 8;
+    pub const TO: u32 = 16;
+    /// Bit of the first [`PROBLEM_WORDS`] entry; the others follow in list order.
+    const PROBLEM: u32 = 8;
+    pub fn has(self, bit: u32) -> bool {
+        self.0 & bit == bit
+    }
+    /// The severity a line gives itself ([`is_problem`]'s answer).
+    pub fn problem(self) -> Option<&'static str> {
+        let p = self.0 >> Self::PROBLEM;
+        (p != 0).then(|| PROBLEM_WORDS[p.trailing_zeros() as usize].1)
+    }
 }
 
 impl<'k> Matcher<'k> {
@@ -186,10 +213,23 @@ impl<'k> Matcher<'k> {
                 None => always.push(i as u16),
             }
         }
+        let mut words = vec![0u32; literals.len()];
+        let extra = WORD_LITERALS.iter().enumerate().map(|(b, w)| (*w, 1u32 << b));
+        let problems = PROBLEM_WORDS.iter().enumerate().map(|(b, (w, _))| (*w, 1u32 << (Words::PROBLEM as usize + b)));
+        for (w, bit) in extra.chain(problems) {
+            match literals.iter().position(|x| *x == w) {
+                Some(p) => words[p] |= bit,
+                None => {
+                    literals.push(w);
+                    by_literal.push(Vec::new());
+                    words.push(bit);
+                }
+            }
+        }
         let index = LiteralIndex::new(literals);
         let specs = super::logvalues::tallies();
         let tally = sigs.iter().map(|s| specs.get(&s.id)).collect();
-        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(), tally }
+        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(), tally, words }
     }
 
     /// A copy for another thread (its own regex caches).
@@ -201,6 +241,7 @@ impl<'k> Matcher<'k> {
             always: self.always.clone(),
             regexes: self.sigs.iter().map(|s| s.regex.0.clone()).collect(),
             tally: self.tally.clone(),
+            words: self.words.clone(),
         }
     }
 
@@ -216,6 +257,12 @@ impl<'k> Matcher<'k> {
     /// The best signature for `message` of `program`: highest priority, then catalogue
     /// order — the same answer as [`super::logs::classify`], found without trying them all.
     pub fn best(&self, program: Option<&str>, message: &str) -> Option<usize> {
+        self.best_and_words(program, message).0
+    }
+
+    /// [`Self::best`], and the [`Words`] the message contains.
+    pub fn best_and_words(&self, program: Option<&str>, message: &str) -> (Option<usize>, Words) {
+        let mut words = 0u32;
         let mut cand: [u16; 64] = [0; 64];
         let mut n = 0;
         for &i in &self.always {
@@ -227,6 +274,7 @@ impl<'k> Matcher<'k> {
         let mut overflow = false;
         let last = program.map(|p| p.rsplit('/').next().unwrap_or(p));
         self.index.for_each(message.as_bytes(), |lit| {
+            words |= self.words[lit];
             for &i in &self.by_literal[lit] {
                 if n < cand.len() {
                     if !cand[..n].contains(&i) {
@@ -239,14 +287,15 @@ impl<'k> Matcher<'k> {
             }
         });
         if overflow {
-            return self.best_linear(program, message);
+            return (self.best_linear(program, message), Words(words));
         }
         let cand = &mut cand[..n];
         let sigs = self.sigs;
         if n > 1 {
             cand.sort_unstable_by(|&a, &b| sigs[b as usize].priority.cmp(&sigs[a as usize].priority).then(a.cmp(&b)));
         }
-        cand.iter().map(|&i| i as usize).find(|&i| applies(&sigs[i], program, last) && self.regexes[i].is_match(message))
+        let best = cand.iter().map(|&i| i as usize).find(|&i| applies(&sigs[i], program, last) && self.regexes[i].is_match(message));
+        (best, Words(words))
     }
 
     fn best_linear(&self, program: Option<&str>, message: &str) -> Option<usize> {
@@ -265,8 +314,13 @@ impl<'k> Matcher<'k> {
 
     /// [`Self::best`] for a split line, with the bare `word: text` rule of `classify`.
     pub fn classify(&self, line: &LogLine<'_>) -> Option<usize> {
-        let best = self.best(line.program, line.message);
-        match (line.timestamp, line.pid, line.program) {
+        self.classify_and_words(line).0
+    }
+
+    /// [`Self::classify`], and the [`Words`] of the message.
+    pub fn classify_and_words(&self, line: &LogLine<'_>) -> (Option<usize>, Words) {
+        let (best, words) = self.best_and_words(line.program, line.message);
+        let best = match (line.timestamp, line.pid, line.program) {
             (None, None, Some(p)) if !p.contains('/') => {
                 let whole = format!("{p}: {}", line.message);
                 match (best, self.best(None, &whole)) {
@@ -276,7 +330,8 @@ impl<'k> Matcher<'k> {
                 }
             }
             _ => best,
-        }
+        };
+        (best, words)
     }
 }
 
@@ -507,31 +562,9 @@ pub struct Scan {
     last_at: Option<i64>,
 }
 
-/// Substring searchers built once (`str::contains` builds one per call).
-pub struct Finders {
-    reject: memchr::memmem::Finder<'static>,
-    size: memchr::memmem::Finder<'static>,
-    status: memchr::memmem::Finder<'static>,
-    from: memchr::memmem::Finder<'static>,
-    to: memchr::memmem::Finder<'static>,
-}
-
-impl Default for Finders {
-    fn default() -> Self {
-        Finders {
-            reject: memchr::memmem::Finder::new("reject: "),
-            size: memchr::memmem::Finder::new("size="),
-            status: memchr::memmem::Finder::new("status="),
-            from: memchr::memmem::Finder::new("from=<"),
-            to: memchr::memmem::Finder::new("to=<"),
-        }
-    }
-}
-
 /// Per-thread scanning state around a [`Scan`].
 pub struct Scanner<'m, 'k> {
     m: &'m Matcher<'k>,
-    find: &'m Finders,
     opts: &'m ScanOptions,
     pub scan: Scan,
     seg: u32,
@@ -543,11 +576,11 @@ pub struct Scanner<'m, 'k> {
 impl<'m, 'k> Scanner<'m, 'k> {
     /// A scanner for the segment `seg` of `path`. `first_line` is known for segments that
     /// start a file (or a text with a known offset).
-    pub fn new(m: &'m Matcher<'k>, find: &'m Finders, opts: &'m ScanOptions, seg: u32, path: &str, first_line: Option<u64>) -> Self {
+    pub fn new(m: &'m Matcher<'k>, opts: &'m ScanOptions, seg: u32, path: &str, first_line: Option<u64>) -> Self {
         let n = m.signatures().len();
         let mut scan = Scan { sigs: vec![SigAgg::default(); n], statuses: vec![StatusAgg::default(); STATUSES.len()], ..Scan::default() };
         scan.segments.push(SegmentInfo { path: path.to_string(), first_line, ..SegmentInfo::default() });
-        Scanner { m, find, opts, scan, seg, line: 0, stamp_key: String::new(), stamp_base: None }
+        Scanner { m, opts, scan, seg, line: 0, stamp_key: String::new(), stamp_base: None }
     }
 
     /// Seconds of a stamp; the minute is parsed once and cached.
@@ -614,7 +647,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
         self.scan.tick += 1;
         let seg = &mut self.scan.segments[0];
         seg.lines += 1;
-        if raw.len() > MAX_LINE || raw.as_bytes().contains(&0) {
+        if raw.len() > MAX_LINE || memchr::memchr(0, raw.as_bytes()).is_some() {
             seg.skipped += 1;
             return;
         }
@@ -633,7 +666,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
             self.scan.last_at = Some(self.scan.last_at.map_or(t, |f| f.max(t)));
         }
         let bucket = at.and_then(|t| bucket(self.opts.trend_span, t));
-        let sig = self.m.classify(&l);
+        let (sig, words) = self.m.classify_and_words(&l);
         let loc = self.loc();
         let msg = l.message;
         let qid = queue_id(msg).and_then(|q| pack_qid(q).map(|k| (q, k)));
@@ -653,7 +686,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
         }
         // Unknown: no signature, or only a catch-all (`postfix.warning`: priority 0, "other").
         if sig.is_none_or(|i| self.m.is_catch_all(i)) {
-            if let Some(sev) = is_problem(msg) {
+            if let Some(sev) = words.problem() {
                 self.scan.unmatched_problems += 1;
                 if self.opts.unknown {
                     self.scan.cluster(l.program, msg, sev, loc, raw);
@@ -661,20 +694,15 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
         }
 
-        let mb = msg.as_bytes();
-        if self.find.reject.find(mb).is_some() {
+        if words.has(Words::REJECT) {
             self.scan.rejected += 1;
             self.scan.rejected_samples.add(loc, raw);
         }
 
         let Some((_, key)) = qid else { return };
         let tick = self.scan.tick;
-        let size = if self.find.size.find(mb).is_some() && self.find.from.find(mb).is_some() {
-            field(msg, "size=").and_then(|s| s.parse::<i64>().ok())
-        } else {
-            None
-        };
-        let status = if self.find.status.find(mb).is_some() && self.find.to.find(mb).is_some() { field(msg, "status=") } else { None };
+        let size = if words.has(Words::SIZE | Words::FROM) { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
+        let status = if words.has(Words::STATUS | Words::TO) { field(msg, "status=") } else { None };
         let removed = msg.ends_with(": removed");
         if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
             return;
@@ -1529,14 +1557,13 @@ pub fn scan_segments(m: &Matcher<'_>, opts: &ScanOptions, segments: Vec<Box<dyn 
         segments.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
     let results: Vec<std::sync::Mutex<Option<Scan>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let finders = Finders::default();
     let work = |mm: &Matcher<'_>| loop {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if i >= n {
             break;
         }
         let Some(mut seg) = slots[i].lock().ok().and_then(|mut g| g.take()) else { continue };
-        let mut sc = Scanner::new(mm, &finders, opts, i as u32, seg.path(), seg.first_line());
+        let mut sc = Scanner::new(mm, opts, i as u32, seg.path(), seg.first_line());
         sc.scan.segments[0].observation = seg.observation();
         seg.feed(&mut sc);
         if let Ok(mut g) = results[i].lock() {
