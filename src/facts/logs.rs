@@ -258,18 +258,20 @@ pub fn classify_line<'k>(sigs: &'k [Signature], raw: &str) -> Option<(&'k Signat
 /// The log kinds, marked unavailable when no log could be read.
 const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination", "log_values"];
 
+/// The time of a log line's stamp, if it has one (classic stamps get their year from `reference`).
+pub fn line_stamp(line: &str, reference: i64) -> Option<i64> {
+    split_syslog(line).timestamp.and_then(|s| super::time::parse_stamp(s, reference))
+}
+
+/// The texts of the bundle's logs, in the order they were read.
+fn log_texts(bundle: &Bundle) -> impl Iterator<Item = &str> {
+    bundle.observations.iter().filter(|o| matches!(o.source, Source::Log { .. })).filter_map(|o| o.text())
+}
+
 /// The newest timestamp in the logs: the last stamped line of each file.
 pub fn newest_stamp(bundle: &Bundle) -> Option<i64> {
     let reference = bundle.created_at as i64;
-    bundle
-        .observations
-        .iter()
-        .filter(|o| matches!(o.source, Source::Log { .. }))
-        .filter_map(|o| o.text())
-        .filter_map(|t| {
-            t.lines().rev().take(50).find_map(|l| split_syslog(l).timestamp.and_then(|s| super::time::parse_stamp(s, reference)))
-        })
-        .max()
+    log_texts(bundle).filter_map(|t| t.lines().rev().take(50).find_map(|l| line_stamp(l, reference))).max()
 }
 
 pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
@@ -279,12 +281,7 @@ pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
 /// The oldest timestamp in the logs: the first stamped line of the oldest file.
 pub fn oldest_stamp(bundle: &Bundle) -> Option<i64> {
     let reference = bundle.created_at as i64;
-    bundle
-        .observations
-        .iter()
-        .filter(|o| matches!(o.source, Source::Log { .. }))
-        .filter_map(|o| o.text())
-        .find_map(|t| t.lines().take(50).find_map(|l| split_syslog(l).timestamp.and_then(|s| super::time::parse_stamp(s, reference))))
+    log_texts(bundle).find_map(|t| t.lines().take(50).find_map(|l| line_stamp(l, reference)))
 }
 
 /// Scan a bundle's logs inside the window `spec` asks for (an invalid spec falls back to no

@@ -168,6 +168,8 @@ pub struct Matcher<'k> {
     tally: Vec<Option<&'static super::logvalues::TallySpec>>,
     /// Literal index → the [`Words`] bits it stands for (found in the same pass).
     words: Vec<u32>,
+    /// Per signature: a catch-all (see [`Matcher::is_catch_all`]), decided once.
+    catch_all: Vec<bool>,
 }
 
 /// Words the scanner needs to know about on every line, found in the same pass over the
@@ -229,7 +231,8 @@ impl<'k> Matcher<'k> {
         let index = LiteralIndex::new(literals);
         let specs = super::logvalues::tallies();
         let tally = sigs.iter().map(|s| specs.get(&s.id)).collect();
-        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(), tally, words }
+        let catch_all = sigs.iter().map(|s| s.priority <= 0 && s.category == "other").collect();
+        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(), tally, words, catch_all }
     }
 
     /// A copy for another thread (its own regex caches).
@@ -242,6 +245,7 @@ impl<'k> Matcher<'k> {
             regexes: self.sigs.iter().map(|s| s.regex.0.clone()).collect(),
             tally: self.tally.clone(),
             words: self.words.clone(),
+            catch_all: self.catch_all.clone(),
         }
     }
 
@@ -251,7 +255,7 @@ impl<'k> Matcher<'k> {
 
     /// A catch-all (priority 0, category other): it says a line is a warning, not what it means.
     pub fn is_catch_all(&self, i: usize) -> bool {
-        self.sigs.get(i).is_some_and(|s| s.priority <= 0 && s.category == "other")
+        self.catch_all.get(i).copied().unwrap_or(false)
     }
 
     /// The best signature for `message` of `program`: highest priority, then catalogue
@@ -797,12 +801,9 @@ fn bucket(span: Option<(i64, i64)>, t: i64) -> Option<usize> {
 /// The severity a line gives itself (`warning:`, `fatal:`, `Error:`...) or a failed
 /// delivery: the lines `logs unknown` cares about.
 pub fn is_problem(message: &str) -> Option<&'static str> {
-    static WORDS: std::sync::OnceLock<LiteralIndex> = std::sync::OnceLock::new();
-    let ix = WORDS.get_or_init(|| LiteralIndex::new(PROBLEM_WORDS.iter().map(|(w, _)| *w)));
-    // The first word of the list that occurs (list order is severity order).
-    let mut first = usize::MAX;
-    ix.for_each(message.as_bytes(), |i| first = first.min(i));
-    PROBLEM_WORDS.get(first).map(|(_, s)| *s)
+    // The scanner finds these words in its literal pass ([`Words::problem`]); this is the
+    // plain definition it is tested against.
+    PROBLEM_WORDS.iter().find(|(w, _)| message.contains(w)).map(|(_, s)| *s)
 }
 
 const PROBLEM_WORDS: &[(&str, &str)] = &[
@@ -1382,9 +1383,27 @@ pub fn trend_word(t: &[u64; TREND_BUCKETS]) -> &'static str {
     }
 }
 
+/// Line counts over every file read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Totals {
+    pub lines: u64,
+    pub matched: u64,
+    pub skipped: u64,
+    pub outside: u64,
+}
+
 impl LogStats {
     pub fn lines(&self) -> u64 {
-        self.files.iter().map(|f| f.lines).sum()
+        self.totals().lines
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.files.iter().fold(Totals::default(), |t, f| Totals {
+            lines: t.lines + f.lines,
+            matched: t.matched + f.matched,
+            skipped: t.skipped + f.skipped,
+            outside: t.outside + f.outside,
+        })
     }
 
     /// [`trend_word`], or `none` when the lines span too little time for a trend.
@@ -1399,6 +1418,7 @@ impl LogStats {
     /// Facts for the rules: `log_file`, `log_signature`, `delivery_summary`, `log_destination`,
     /// `log_values`.
     pub fn into_facts(self, out: &mut FactSet) {
+        let t = self.totals();
         let has_trend = self.trend_span.is_some();
         let word = |t: &[u64; TREND_BUCKETS]| if has_trend { trend_word(t) } else { "none" };
         for f in &self.files {
@@ -1474,10 +1494,10 @@ impl LogStats {
             out.push(f);
         }
         out.stats.log_files += self.files.len() as u64;
-        out.stats.log_lines += self.files.iter().map(|f| f.lines).sum::<u64>();
-        out.stats.log_lines_skipped += self.files.iter().map(|f| f.skipped).sum::<u64>();
-        out.stats.log_lines_matched += self.files.iter().map(|f| f.matched).sum::<u64>();
-        out.stats.log_lines_outside_window += self.files.iter().map(|f| f.outside).sum::<u64>();
+        out.stats.log_lines += t.lines;
+        out.stats.log_lines_skipped += t.skipped;
+        out.stats.log_lines_matched += t.matched;
+        out.stats.log_lines_outside_window += t.outside;
         out.stats.log_window_since = self.window.since.map(super::time::format);
         out.stats.log_window_until = self.window.until.map(super::time::format);
     }

@@ -586,10 +586,8 @@ impl Segment for FileSegment {
 /// The first (`from_end` false) or last stamped line of a file, for the time window and
 /// the trend (the head or tail is read; a gzip file is decompressed to its end if needed).
 pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i64) -> Option<i64> {
-    use crate::facts::logs::split_syslog;
-    use crate::facts::time::parse_stamp;
     use std::io::{Read, Seek, SeekFrom};
-    let stamp = |l: &str| split_syslog(l).timestamp.and_then(|t| parse_stamp(t, reference));
+    let stamp = |l: &str| crate::facts::logs::line_stamp(l, reference);
     let mut f = std::fs::File::open(real).ok()?;
     if gz {
         let dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
@@ -667,20 +665,21 @@ pub fn scan_files(
     let window = spec.resolve(newest)?;
     let trend_span = crate::facts::logs::trend_span(window, oldest, newest);
     let opts = ScanOptions { window, reference: now, trend_span, unknown };
-    let mut problems = Vec::new();
+    let mut problems: Vec<(String, String)> = Vec::new();
     let readable: Vec<(String, std::path::PathBuf)> = files
         .iter()
         .filter(|(p, r)| match std::fs::File::open(r) {
             Ok(_) => true,
             Err(e) => {
-                problems.push(format!("{p}: {e}"));
+                problems.push((p.clone(), e.to_string()));
                 false
             }
         })
         .cloned()
         .collect();
     if readable.is_empty() {
-        return Err(if problems.is_empty() { "no mail log found".to_string() } else { problems.join("; ") });
+        let all: Vec<String> = problems.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+        return Err(if all.is_empty() { "no mail log found".to_string() } else { all.join("; ") });
     }
     let total: u64 = readable.iter().map(|(_, r)| std::fs::metadata(r).map_or(0, |m| m.len())).sum();
     // Pieces of at least 16 MiB, a few per thread so a slow piece does not idle a core.
@@ -692,15 +691,15 @@ pub fn scan_files(
     let mut stats = scan.finish(&k.signatures, opts.reference);
     stats.window = window;
     stats.trend_span = trend_span;
-    for p in problems {
+    for (path, problem) in problems {
         stats.files.push(crate::facts::logscan::FileStats {
-            path: p.split(": ").next().unwrap_or("").to_string(),
+            path,
             lines: 0,
             skipped: 0,
             lossy: 0,
             matched: 0,
             outside: 0,
-            problem: Some(p.split_once(": ").map_or(p.clone(), |x| x.1.to_string())),
+            problem: Some(problem),
             observation: None,
         });
     }

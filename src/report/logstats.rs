@@ -46,10 +46,6 @@ fn bucket_width(s: &LogStats) -> Option<i64> {
     s.trend_span.map(|(a, b)| ((b - a) / TREND_BUCKETS as i64).max(1))
 }
 
-fn duration(secs: i64) -> String {
-    crate::kb::template::duration(secs)
-}
-
 /// Lines of deferred deliveries, by signature, over every destination.
 fn deferral_reasons(s: &LogStats) -> Vec<(String, u64)> {
     let mut by: std::collections::BTreeMap<&str, u64> = Default::default();
@@ -76,10 +72,8 @@ fn sizes_text(z: &crate::facts::logscan::Sizes) -> String {
 
 pub fn human(s: &LogStats, top: usize) -> String {
     let mut o = String::new();
-    let lines: u64 = s.files.iter().map(|f| f.lines).sum();
-    let matched: u64 = s.files.iter().map(|f| f.matched).sum();
-    let skipped: u64 = s.files.iter().map(|f| f.skipped).sum();
-    let outside: u64 = s.files.iter().map(|f| f.outside).sum();
+    let t = s.totals();
+    let (lines, matched, skipped, outside) = (t.lines, t.matched, t.skipped, t.outside);
     let _ = writeln!(
         o,
         "mailsleuth logs stats — {} file(s), {} lines ({} matched a signature, {} skipped as garbage, {} outside the window)",
@@ -102,7 +96,8 @@ pub fn human(s: &LogStats, top: usize) -> String {
             let _ = writeln!(o, "  ! {}: {} lines with invalid UTF-8 (read with replacement characters)", sanitize(&f.path), f.lossy);
         }
     }
-    let width = bucket_width(s).map(|w| format!(" (trend: {TREND_BUCKETS} buckets of {})", duration(w))).unwrap_or_default();
+    let width =
+        bucket_width(s).map(|w| format!(" (trend: {TREND_BUCKETS} buckets of {})", crate::kb::template::duration(w))).unwrap_or_default();
     let _ = writeln!(o, "\nDeliveries — status= lines, and messages by their last status{width}");
     for st in &s.statuses {
         let _ = writeln!(
@@ -254,7 +249,7 @@ pub fn to_json(s: &LogStats) -> Value {
 
 pub fn unknown_human(s: &LogStats, top: usize) -> String {
     let mut o = String::new();
-    let lines: u64 = s.files.iter().map(|f| f.lines).sum();
+    let lines = s.lines();
     let _ = writeln!(
         o,
         "mailsleuth logs unknown — {} problem lines of {} matched no specific signature (at most a catch-all), in {} templates{}",
