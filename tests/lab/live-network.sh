@@ -402,13 +402,9 @@ scenario_live_inet_interfaces_right_nic() {
 
 # ---------------------------------------------------------------- firewall
 
-describe_live_firewall_in_drop() { echo "nft input policy drop, only ssh accepted; Postfix listens on 192.0.2.25:25"; }
-scenario_live_firewall_in_drop() {
-  lab_setup
-  ln_public_addr 192.0.2.25/24
-  ln_dns_mx_here
-  postconf -e 'inet_interfaces = all'
-  nft -f - <<'NFT'
+# An nftables input policy of drop that accepts ssh and the tcp ports given ("80, 443").
+ln_nft_input_drop() {
+  nft -f - <<NFT
 table inet filter {
 	chain input {
 		type filter hook input priority filter; policy drop;
@@ -417,7 +413,7 @@ table inet filter {
 		ip protocol icmp accept
 		meta l4proto ipv6-icmp accept
 		tcp dport 22 accept
-		tcp dport { 80, 443 } accept
+		tcp dport { $1 } accept
 	}
 	chain forward {
 		type filter hook forward priority filter; policy drop;
@@ -427,6 +423,15 @@ table inet filter {
 	}
 }
 NFT
+}
+
+describe_live_firewall_in_drop() { echo "nft input policy drop, only ssh accepted; Postfix listens on 192.0.2.25:25"; }
+scenario_live_firewall_in_drop() {
+  lab_setup
+  ln_public_addr 192.0.2.25/24
+  ln_dns_mx_here
+  postconf -e 'inet_interfaces = all'
+  ln_nft_input_drop "80, 443"
   lab_start_postfix
   lab_send 2000 "$LAB_USER@$LAB_HOSTNAME"
   lab_wait_status 1 || LAB_WAIT_FAILED=1
@@ -439,25 +444,7 @@ scenario_live_firewall_in_open() {
   ln_public_addr 192.0.2.25/24
   ln_dns_mx_here
   postconf -e 'inet_interfaces = all'
-  nft -f - <<'NFT'
-table inet filter {
-	chain input {
-		type filter hook input priority filter; policy drop;
-		ct state established,related accept
-		iif "lo" accept
-		ip protocol icmp accept
-		meta l4proto ipv6-icmp accept
-		tcp dport 22 accept
-		tcp dport { 25, 587 } accept
-	}
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-	}
-	chain output {
-		type filter hook output priority filter; policy accept;
-	}
-}
-NFT
+  ln_nft_input_drop "25, 587"
   lab_start_postfix
   lab_send 2000 "$LAB_USER@$LAB_HOSTNAME"
   lab_wait_status 1 || LAB_WAIT_FAILED=1
