@@ -357,8 +357,9 @@ scenario_live_imap_plaintext_refused() {
     || { lab_log "expected four refused plaintext logins without method="; return 1; }
 }
 
-describe_live_dovecot_lmtp_down() { echo "mailbox_transport = lmtp:unix:private/dovecot-lmtp and Dovecot stopped: local mail is deferred"; }
-scenario_live_dovecot_lmtp_down() {
+# Postfix delivering local mail through Dovecot's LMTP socket in the queue's private/, both
+# started, with the lab's DNS.
+live_lmtp_host() {
   lab_setup
   lab_start_dns --host-record=relay.lab.example,127.0.0.3
   lab_setup_dovecot "auth_username_format = %Ln
@@ -373,6 +374,11 @@ service lmtp {
   LAB_SENDER=root@$LAB_HOSTNAME
   lab_start_postfix
   lab_start_dovecot
+}
+
+describe_live_dovecot_lmtp_down() { echo "mailbox_transport = lmtp:unix:private/dovecot-lmtp and Dovecot stopped: local mail is deferred"; }
+scenario_live_dovecot_lmtp_down() {
+  live_lmtp_host
   lab_send 2000 "$LAB_USER@$LAB_HOSTNAME"
   lab_wait_status 1 || LAB_WAIT_FAILED=1
   # Dovecot goes away (stopped for maintenance and not started again).
@@ -391,20 +397,7 @@ service lmtp {
 
 describe_live_dovecot_lmtp_ok() { echo "near miss: Dovecot LMTP running; one message delivered, one to an unknown user bounced by LMTP"; }
 scenario_live_dovecot_lmtp_ok() {
-  lab_setup
-  lab_start_dns --host-record=relay.lab.example,127.0.0.3
-  lab_setup_dovecot "auth_username_format = %Ln
-service lmtp {
-  unix_listener /var/spool/postfix/private/dovecot-lmtp {
-    mode = 0600
-    user = postfix
-    group = postfix
-  }
-}"
-  postconf -e 'mailbox_command =' 'mailbox_transport = lmtp:unix:private/dovecot-lmtp'
-  LAB_SENDER=root@$LAB_HOSTNAME
-  lab_start_postfix
-  lab_start_dovecot
+  live_lmtp_host
   lab_send 2000 "$LAB_USER@$LAB_HOSTNAME"
   lab_send 3000 "$LAB_USER@$LAB_HOSTNAME"
   # mailbox_transport takes every local recipient, known to passwd or not: LMTP answers.
