@@ -319,18 +319,26 @@ fn logs_stats_reads_rotations_in_order_and_gzip_and_survives_garbage() {
     new.extend_from_slice(b"Nov 23 09:00:02 mx1 postfix/qmgr[77]: 3F2A61C0F1: removed\n\xff\xfe garbage \x00\n");
     new.extend_from_slice(format!("Nov 23 09:00:03 mx1 postfix/smtpd[9]: {}\n", "y".repeat(2_000_000)).as_bytes());
     std::fs::write(dir.join("mail.log"), new).expect("write");
+    // Valid UTF-8 with a NUL line: the reader's whole-buffer check fails on the NUL alone.
+    let nul = "Nov 23 09:10:00 mx1 postfix/qmgr[77]: 4B1C2D3E4F: from=<a@example.net>, size=999, nrcpt=1 (queue active)\n\
+               Nov 23 09:10:01 mx1 postfix/smtpd[9]: \0\0 binary\n\
+               Nov 23 09:10:02 mx1 postfix/local[82]: 4B1C2D3E4F: to=<c@mx1.example>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)\n";
+    std::fs::write(dir.join("mail.warn"), nul).expect("write");
     let p = |f: &str| dir.join(f).to_str().expect("utf-8").to_string();
-    let (out, v) = logs(&["stats", "--all-logs", "--format", "json", &p("mail.log.1.gz"), &p("mail.log")]);
+    let (out, v) = logs(&["stats", "--all-logs", "--format", "json", &p("mail.log.1.gz"), &p("mail.log"), &p("mail.warn")]);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let status = |s: &str| v["statuses"].as_array().and_then(|a| a.iter().find(|x| x["status"] == s)).cloned().unwrap_or_default();
-    // One message, finally sent: its size came from the gzip file.
-    assert_eq!(status("sent")["messages"], 1, "{v:#}");
-    assert_eq!(status("sent")["sizes"]["min"], 40123);
+    // Two messages sent: one whose size came from the gzip file, one around a NUL line.
+    assert_eq!(status("sent")["messages"], 2, "{v:#}");
+    assert_eq!(status("sent")["sizes"]["min"], 999);
+    assert_eq!(status("sent")["sizes"]["max"], 40123);
     assert_eq!(status("deferred")["lines"], 1);
     assert_eq!(status("deferred")["messages"], 0);
     assert_eq!(v["files"][1]["skipped"], 2, "NUL line and 2 MB line: {v:#}");
     assert_eq!(v["files"][1]["lines"], 4);
+    assert_eq!(v["files"][2]["skipped"], 1, "NUL line: {v:#}");
+    assert_eq!(v["files"][2]["lines"], 3);
 }
 
 #[test]

@@ -233,3 +233,103 @@ fn the_words_found_with_the_literals_agree_with_substring_search() {
         assert_eq!(w.has(Words::STATUS | Words::TO), msg.contains("status=") && msg.contains("to=<"), "{l}");
     }
 }
+
+#[test]
+fn the_signature_dfas_agree_with_the_regexes_on_every_example_and_on_non_ascii_text() {
+    // Every signature against every example line (its own and all the others'), and
+    // against copies with non-ASCII text next to words: a Unicode `\b` makes the DFA give
+    // up there and the regex answer instead.
+    let k = kb();
+    let m = Matcher::new(&k.signatures);
+    let mut messages: Vec<String> = Vec::new();
+    for s in &k.signatures {
+        for e in &s.examples {
+            let msg = split_syslog(&e.line).message.to_string();
+            messages.push(msg.replacen(' ', " Grüße ", 1));
+            messages.push(msg.replace("said: ", "said: é"));
+            messages.push(format!("{msg} ünïcode"));
+            messages.push(msg);
+        }
+    }
+    let (mut matched, mut checked) = (0, 0);
+    for (i, s) in k.signatures.iter().enumerate() {
+        for msg in &messages {
+            let want = s.regex.0.is_match(msg);
+            assert_eq!(m.is_match(i, msg), want, "{} on {msg:?}", s.id);
+            matched += usize::from(want);
+            checked += 1;
+        }
+    }
+    // Each signature matched at least its own examples (and their variants).
+    assert!(matched >= messages.len(), "{matched} matches in {checked} checks");
+}
+
+/// The definitions the one-pass parsers in `facts::logs` replaced, as first written.
+fn colon_space(s: &str) -> Option<usize> {
+    s.find(": ")
+}
+
+fn split_tag_reference(s: &str) -> Option<(&str, Option<&str>, &str)> {
+    let colon = colon_space(s).or_else(|| s.strip_suffix(':').map(|x| x.len()))?;
+    let tag = &s[..colon];
+    let message = s.get(colon + 2..).unwrap_or("");
+    let (program, pid) = match tag.find('[') {
+        Some(open) if tag.ends_with(']') => (&tag[..open], Some(&tag[open + 1..tag.len() - 1])),
+        Some(_) => return None,
+        None => (tag, None),
+    };
+    let ok_chars = !program.is_empty() && program.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
+    let plausible = pid.is_some() || program.contains('/') || program.bytes().all(|c| !c.is_ascii_uppercase());
+    if ok_chars && plausible && pid.is_none_or(|p| p.bytes().all(|c| c.is_ascii_digit())) {
+        Some((program, pid, message))
+    } else {
+        None
+    }
+}
+
+fn queue_id_reference(message: &str) -> Option<&str> {
+    let end = colon_space(message.get(..22).unwrap_or(message))?;
+    let id = &message[..end];
+    let short = id.len() >= 6 && id.len() <= 16 && id.bytes().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c));
+    let long = id.len() >= 10 && id.len() <= 20 && id.bytes().all(|c| c.is_ascii_alphanumeric()) && id.bytes().any(|c| c.is_ascii_digit());
+    (short || long).then_some(id)
+}
+
+#[test]
+fn the_one_pass_tag_and_queue_id_parsers_agree_with_their_definitions() {
+    use mailsleuth::facts::logs::{queue_id, split_tag};
+    let k = kb();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut lines: Vec<String> = k.signatures.iter().flat_map(|s| s.examples.iter().map(|e| e.line.clone())).collect();
+    lines.extend(postfix_log(20).lines().map(str::to_string));
+    // Every suffix of a real line that starts after a space: tags, hosts, queue ids, text.
+    for l in &lines {
+        for (at, _) in l.match_indices(' ') {
+            inputs.push(l[at + 1..].to_string());
+        }
+    }
+    // Random strings over the characters that decide: brackets, colons, slashes, case,
+    // digits, hex, spaces, non-ASCII.
+    let alphabet: Vec<char> = "ab/Z09F[]: :-_.é3A".chars().collect();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for n in 0..20_000 {
+        let mut s = String::new();
+        for _ in 0..(n % 30) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            s.push(alphabet[(seed >> 20) as usize % alphabet.len()]);
+        }
+        inputs.push(s);
+    }
+    for s in ["postfix/smtpd[12]:", "3F2A61C0F1: to=<a@b>", "3F2A61C0F12345678901: x", "ABCDEF: x", "prog[1: 2]: x", "[12]: x", "Prog: x"] {
+        inputs.push(s.to_string());
+    }
+    let mut tags = 0;
+    for s in &inputs {
+        assert_eq!(split_tag(s), split_tag_reference(s), "split_tag({s:?})");
+        assert_eq!(queue_id(s), queue_id_reference(s), "queue_id({s:?})");
+        tags += usize::from(split_tag(s).is_some());
+    }
+    assert!(tags > 1000, "{tags} tags among {} inputs", inputs.len());
+}

@@ -67,39 +67,50 @@ fn iso_ts_len(s: &str) -> Option<usize> {
     Some(end)
 }
 
-/// Position of the first `": "` (memchr for the colon; `str::find` builds a searcher per call).
-pub(crate) fn colon_space(s: &str) -> Option<usize> {
+/// Split a syslog tag `program[pid]:` off the front of `s`, if it is one: the tag ends at
+/// the first `": "` (or a final `:`); the program is non-empty and made of ASCII letters,
+/// digits and `/-_.`; the pid, if any, is digits in brackets closing the tag. A bare message
+/// starting with a queue id (`3F2A61C0F1: to=<...>`) must not be taken for a tag: a tag needs
+/// a pid, a path-like name, or a lowercase program name. One pass over the tag's bytes.
+pub fn split_tag(s: &str) -> Option<(&str, Option<&str>, &str)> {
     let b = s.as_bytes();
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b':', &b[from..]) {
-        let at = from + p;
-        if b.get(at + 1) == Some(&b' ') {
-            return Some(at);
+    let (mut slash, mut upper) = (false, false);
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'/' => slash = true,
+            b'A'..=b'Z' => upper = true,
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {}
+            _ => break,
         }
-        from = at + 1;
+        i += 1;
     }
-    None
-}
-
-/// Split a syslog tag `program[pid]:` off the front of `s`, if it is one.
-fn split_tag(s: &str) -> Option<(&str, Option<&str>, &str)> {
-    let colon = colon_space(s).or_else(|| s.strip_suffix(':').map(|x| x.len()))?;
-    let tag = &s[..colon];
-    let message = s.get(colon + 2..).unwrap_or("");
-    let (program, pid) = match tag.find('[') {
-        Some(open) if tag.ends_with(']') => (&tag[..open], Some(&tag[open + 1..tag.len() - 1])),
+    if i == 0 {
+        return None;
+    }
+    let program = &s[..i];
+    let mut pid = None;
+    if b.get(i) == Some(&b'[') {
+        let start = i + 1;
+        let mut j = start;
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        if b.get(j) != Some(&b']') {
+            return None;
+        }
+        pid = Some(&s[start..j]);
+        i = j + 1;
+    }
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    let message = match b.get(i + 1) {
+        None => "",
+        Some(b' ') => &s[i + 2..],
         Some(_) => return None,
-        None => (tag, None),
     };
-    let ok_chars = !program.is_empty() && program.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
-    // A bare message starting with a queue id (`3F2A61C0F1: to=<...>`) must not be taken
-    // for a tag: accept a tag with a pid, a path-like name, or a lowercase program name.
-    let plausible = pid.is_some() || program.contains('/') || program.bytes().all(|c| !c.is_ascii_uppercase());
-    if ok_chars && plausible && pid.is_none_or(|p| p.bytes().all(|c| c.is_ascii_digit())) {
-        Some((program, pid, message))
-    } else {
-        None
-    }
+    (pid.is_some() || slash || !upper).then_some((program, pid, message))
 }
 
 /// `<PRI>` at the start of a line (network syslog, RFC 5424 files): its length.
@@ -171,7 +182,12 @@ pub fn split_syslog(line: &str) -> LogLine<'_> {
             match rest.split_once(' ') {
                 // A host name never ends in ':' (`Jan 29 09:33:58 cyrus/pop3[4297]: badlogin: ...`
                 // has no host: the first word is the tag).
-                Some((host, after)) if !host.ends_with(':') && split_tag(after).is_some() => (Some(&line[..n]), Some(host), after),
+                Some((host, after)) if !host.ends_with(':') => match split_tag(after) {
+                    Some((program, pid, message)) => {
+                        return LogLine { timestamp: Some(&line[..n]), host: Some(host), program: Some(program), pid, message }
+                    }
+                    None => (Some(&line[..n]), None, rest),
+                },
                 _ => (Some(&line[..n]), None, rest),
             }
         }
@@ -186,11 +202,23 @@ pub fn split_syslog(line: &str) -> LogLine<'_> {
 /// A Postfix queue id at the start of a message (`3F2A61C0F1: ...`), short (hex) or long form.
 pub fn queue_id(message: &str) -> Option<&str> {
     // A queue id is at most 20 characters: look no further.
-    let end = colon_space(message.get(..22).unwrap_or(message))?;
-    let id = &message[..end];
-    let short = id.len() >= 6 && id.len() <= 16 && id.bytes().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c));
-    let long = id.len() >= 10 && id.len() <= 20 && id.bytes().all(|c| c.is_ascii_alphanumeric()) && id.bytes().any(|c| c.is_ascii_digit());
-    (short || long).then_some(id)
+    let b = message.as_bytes();
+    let (mut end, mut digit, mut hex) = (0, false, true);
+    while end <= 20 {
+        match b.get(end) {
+            Some(b'0'..=b'9') => digit = true,
+            Some(b'A'..=b'F') => {}
+            Some(c) if c.is_ascii_alphanumeric() => hex = false,
+            _ => break,
+        }
+        end += 1;
+    }
+    if b.get(end) != Some(&b':') || b.get(end + 1) != Some(&b' ') {
+        return None;
+    }
+    let short = (6..=16).contains(&end) && hex;
+    let long = (10..=20).contains(&end) && digit;
+    (short || long).then_some(&message[..end])
 }
 
 /// `key=value` from a Postfix message (`size=8122,` → `8122`).

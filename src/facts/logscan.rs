@@ -3,7 +3,8 @@
 //!
 //! Speed: one multi-literal index over the signatures' literals ([`LiteralIndex`]) decides
 //! which few signatures can match a line; only those run their regex, highest priority
-//! first, and only `is_match` (captures are for `logs classify`). The hot path allocates
+//! first, and only as a forward lazy DFA that stops at the first match state (captures are
+//! for `logs classify`). The hot path allocates
 //! nothing: queue ids are packed into a `u128`, the last sample of a signature reuses its
 //! buffer, time stamps are parsed once per minute. Logs are cut into segments at line
 //! boundaries and scanned on every core; the partial results are merged in log order
@@ -17,8 +18,11 @@ use super::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
 use super::time::{parse_stamp, Window};
 use super::{Evidence, Fact, FactSet};
 use crate::kb::signature::{LogSeverity, Signature};
+use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock};
 
 /// Messages followed at once; beyond this the least recently seen are finalised as they are.
 pub const MAX_OPEN: usize = 200_000;
@@ -170,6 +174,10 @@ pub struct Matcher<'k> {
     words: Vec<u32>,
     /// Per signature: a catch-all (see [`Matcher::is_catch_all`]), decided once.
     catch_all: Vec<bool>,
+    /// Per signature: its regex as a forward lazy DFA, built on first use and shared by forks.
+    dfas: Arc<[OnceLock<Option<DFA>>]>,
+    /// This fork's DFA caches.
+    caches: RefCell<Vec<Option<DfaCache>>>,
 }
 
 /// Words the scanner needs to know about on every line, found in the same pass over the
@@ -232,7 +240,18 @@ impl<'k> Matcher<'k> {
         let specs = super::logvalues::tallies();
         let tally = sigs.iter().map(|s| specs.get(&s.id)).collect();
         let catch_all = sigs.iter().map(|s| s.priority <= 0 && s.category == "other").collect();
-        Matcher { sigs, index, by_literal, always, regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(), tally, words, catch_all }
+        Matcher {
+            sigs,
+            index,
+            by_literal,
+            always,
+            regexes: sigs.iter().map(|s| s.regex.0.clone()).collect(),
+            tally,
+            words,
+            catch_all,
+            dfas: sigs.iter().map(|_| OnceLock::new()).collect(),
+            caches: RefCell::new(vec![None; sigs.len()]),
+        }
     }
 
     /// A copy for another thread (its own regex caches).
@@ -246,6 +265,8 @@ impl<'k> Matcher<'k> {
             tally: self.tally.clone(),
             words: self.words.clone(),
             catch_all: self.catch_all.clone(),
+            dfas: Arc::clone(&self.dfas),
+            caches: RefCell::new(vec![None; self.sigs.len()]),
         }
     }
 
@@ -298,8 +319,29 @@ impl<'k> Matcher<'k> {
         if n > 1 {
             cand.sort_unstable_by(|&a, &b| sigs[b as usize].priority.cmp(&sigs[a as usize].priority).then(a.cmp(&b)));
         }
-        let best = cand.iter().map(|&i| i as usize).find(|&i| applies(&sigs[i], program, last) && self.regexes[i].is_match(message));
+        let best = cand.iter().map(|&i| i as usize).find(|&i| applies(&sigs[i], program, last) && self.is_match(i, message));
         (best, Words(words))
+    }
+
+    /// Whether signature `i`'s regex matches: a forward lazy DFA that stops at the first
+    /// match state (the meta regex behind `Regex::is_match` also runs a reverse search for
+    /// regexes without a literal prefix). The DFA is built on first use; when it cannot
+    /// answer (a Unicode `\b` before non-ASCII text, a thrashing cache) the regex does.
+    pub fn is_match(&self, i: usize, message: &str) -> bool {
+        let dfa = self.dfas[i].get_or_init(|| {
+            let config = DFA::config().unicode_word_boundary(true);
+            DFA::builder().configure(config).build(self.sigs[i].regex.0.as_str()).ok()
+        });
+        if let Some(dfa) = dfa {
+            let mut caches = self.caches.borrow_mut();
+            if let Some(cache) = caches.get_mut(i) {
+                let cache = cache.get_or_insert_with(|| dfa.create_cache());
+                if let Ok(m) = dfa.try_search_fwd(cache, &regex_automata::Input::new(message).earliest(true)) {
+                    return m.is_some();
+                }
+            }
+        }
+        self.regexes[i].is_match(message)
     }
 
     fn best_linear(&self, program: Option<&str>, message: &str) -> Option<usize> {
@@ -309,7 +351,7 @@ impl<'k> Matcher<'k> {
             if best.is_some_and(|b| self.sigs[b].priority >= s.priority) || !applies(s, program, last) {
                 continue;
             }
-            if s.literal.as_deref().is_none_or(|l| message.contains(l)) && self.regexes[i].is_match(message) {
+            if s.literal.as_deref().is_none_or(|l| message.contains(l)) && self.is_match(i, message) {
                 best = Some(i);
             }
         }
@@ -647,11 +689,22 @@ impl<'m, 'k> Scanner<'m, 'k> {
 
     /// One line (without its newline).
     pub fn line(&mut self, raw: &str) {
+        if memchr::memchr(0, raw.as_bytes()).is_some() {
+            self.line += 1;
+            self.scan.segments[0].lines += 1;
+            self.scan.segments[0].skipped += 1;
+            return;
+        }
+        self.clean_line(raw);
+    }
+
+    /// One line known to hold no NUL byte (the reader checked its whole buffer at once).
+    pub fn clean_line(&mut self, raw: &str) {
         self.line += 1;
         self.scan.tick += 1;
         let seg = &mut self.scan.segments[0];
         seg.lines += 1;
-        if raw.len() > MAX_LINE || memchr::memchr(0, raw.as_bytes()).is_some() {
+        if raw.len() > MAX_LINE {
             seg.skipped += 1;
             return;
         }

@@ -521,6 +521,10 @@ fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip
         let eof = n == 0;
         filled += n;
         let mut pos = 0usize;
+        // The whole lines in the buffer, checked at once in the usual case (valid UTF-8,
+        // no NUL byte) instead of line by line.
+        let whole = memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |e| e + 1);
+        let text = if memchr::memchr(0, &buf[..whole]).is_none() { std::str::from_utf8(&buf[..whole]).ok() } else { None };
         while let Some(nl) = memchr::memchr(b'\n', &buf[pos..filled]) {
             let line_start = base + pos as u64;
             if line_start >= limit {
@@ -531,6 +535,8 @@ fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip
             } else if overlong {
                 overlong = false;
                 s.overlong();
+            } else if let Some(text) = text {
+                s.clean_line(&text[pos..pos + nl]);
             } else {
                 s.bytes(&buf[pos..pos + nl]);
             }
