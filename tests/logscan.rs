@@ -57,6 +57,14 @@ fn postfix_log(messages: usize) -> String {
     s
 }
 
+/// The next number of a deterministic xorshift sequence (random test input, same every run).
+fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
 fn scan_pieces(k: &Knowledge, text: &str, cuts: &[usize], threads: usize) -> LogStats {
     let m = Matcher::new(&k.signatures);
     let opts = ScanOptions { reference: 1_795_000_000, ..ScanOptions::default() };
@@ -199,9 +207,7 @@ fn the_literal_index_finds_exactly_the_literals_that_occur() {
     for round in 0..3000 {
         let mut hay = Vec::new();
         for _ in 0..(round % 60) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = xorshift(&mut seed);
             if seed.is_multiple_of(7) {
                 hay.extend_from_slice(lits[(seed >> 8) as usize % lits.len()].as_bytes());
             } else {
@@ -315,10 +321,7 @@ fn the_one_pass_tag_and_queue_id_parsers_agree_with_their_definitions() {
     for n in 0..20_000 {
         let mut s = String::new();
         for _ in 0..(n % 30) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            s.push(alphabet[(seed >> 20) as usize % alphabet.len()]);
+            s.push(alphabet[(xorshift(&mut seed) >> 20) as usize % alphabet.len()]);
         }
         inputs.push(s);
     }
