@@ -15,15 +15,7 @@ impl Root {
         let dst = std::env::temp_dir().join(format!("mailsleuth-cli-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dst);
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(scenario).join("sysroot");
-        for e in walkdir::WalkDir::new(&src) {
-            let e = e.expect("walk");
-            let to = dst.join(e.path().strip_prefix(&src).expect("prefix"));
-            if e.file_type().is_dir() {
-                std::fs::create_dir_all(&to).expect("mkdir");
-            } else {
-                std::fs::copy(e.path(), &to).expect("copy");
-            }
-        }
+        copy_tree(&src, &dst);
         for (p, mode) in [("tmp", tmp_mode), ("var/tmp", 0o1777)] {
             let d = dst.join(p);
             std::fs::create_dir_all(&d).expect("mkdir");
@@ -363,20 +355,25 @@ fn logs_unknown_groups_what_no_signature_knows() {
     assert_eq!(v["templates"][0]["template"], "smtpd: warning: frobnicator N failed for HOST[ADDR]: odd");
 }
 
-/// A private copy of a sysroot under tests/fixtures/sysroots.
-fn fixture_root(name: &str, tag: &str) -> Root {
-    let dst = std::env::temp_dir().join(format!("mailsleuth-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dst);
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysroots").join(name);
-    for e in walkdir::WalkDir::new(&src) {
+/// Copy the tree `src` to `dst` (directories and files).
+fn copy_tree(src: &Path, dst: &Path) {
+    for e in walkdir::WalkDir::new(src) {
         let e = e.expect("walk");
-        let to = dst.join(e.path().strip_prefix(&src).expect("prefix"));
+        let to = dst.join(e.path().strip_prefix(src).expect("prefix"));
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&to).expect("mkdir");
         } else {
             std::fs::copy(e.path(), &to).expect("copy");
         }
     }
+}
+
+/// A private copy of a sysroot under tests/fixtures/sysroots.
+fn fixture_root(name: &str, tag: &str) -> Root {
+    let dst = std::env::temp_dir().join(format!("mailsleuth-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dst);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysroots").join(name);
+    copy_tree(&src, &dst);
     Root(dst)
 }
 

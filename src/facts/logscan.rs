@@ -689,22 +689,20 @@ impl<'m, 'k> Scanner<'m, 'k> {
 
     /// One line (without its newline).
     pub fn line(&mut self, raw: &str) {
-        if memchr::memchr(0, raw.as_bytes()).is_some() {
-            self.line += 1;
-            self.scan.segments[0].lines += 1;
-            self.scan.segments[0].skipped += 1;
-            return;
-        }
-        self.clean_line(raw);
+        self.scan_line(raw, memchr::memchr(0, raw.as_bytes()).is_some());
     }
 
     /// One line known to hold no NUL byte (the reader checked its whole buffer at once).
     pub fn clean_line(&mut self, raw: &str) {
+        self.scan_line(raw, false);
+    }
+
+    fn scan_line(&mut self, raw: &str, has_nul: bool) {
         self.line += 1;
         self.scan.tick += 1;
         let seg = &mut self.scan.segments[0];
         seg.lines += 1;
-        if raw.len() > MAX_LINE {
+        if raw.len() > MAX_LINE || has_nul {
             seg.skipped += 1;
             return;
         }

@@ -173,9 +173,15 @@ pub(crate) fn read_tail(path: &std::path::Path, cap: u64) -> io::Result<Payload>
 /// The absolute path a symlink at `link` with target `target` points to, normalised
 /// lexically (`/etc/ssl/certs/x.pem` → `../private/y.pem` gives `/etc/ssl/private/y.pem`).
 pub fn resolve_link(link: &str, target: &str) -> String {
-    let base = if target.starts_with('/') { String::new() } else { link.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default() };
+    let base = if target.starts_with('/') { "" } else { link.rsplit_once('/').map_or("", |(d, _)| d) };
+    normalize(&format!("{base}/{target}"))
+}
+
+/// `/var/log//mail.log`, `/var/log/./mail.log` → `/var/log/mail.log` (`..` goes up, never
+/// above `/`).
+pub fn normalize(path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    for c in base.split('/').chain(target.split('/')) {
+    for c in path.split('/') {
         match c {
             "" | "." => {}
             ".." => {

@@ -124,7 +124,7 @@ pub fn plan_targets(cfg: &LogConfig, syslog: &[(String, syslogconf::Destination)
     let mut targets: Vec<LogTarget> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let mut add = |path: &str, reason: String, own: bool, rank: Option<u8>| {
-        let path = normalize(path);
+        let path = fs::normalize(path);
         let k = key(&path);
         match keys.iter().position(|x| *x == k) {
             Some(i) => {
@@ -156,7 +156,7 @@ pub fn plan_targets(cfg: &LogConfig, syslog: &[(String, syslogconf::Destination)
     }
     for (path, copy) in DEFAULT_LOGS {
         // RHEL's `*.info;mail.none;... /var/log/messages`: the configuration keeps mail out.
-        let named: Vec<&syslogconf::Destination> = syslog.iter().map(|(_, d)| d).filter(|d| normalize(&d.path) == *path).collect();
+        let named: Vec<&syslogconf::Destination> = syslog.iter().map(|(_, d)| d).filter(|d| fs::normalize(&d.path) == *path).collect();
         if !named.is_empty() && named.iter().all(|d| d.mail == MailShare::None) {
             continue;
         }
@@ -173,21 +173,6 @@ pub fn plan_targets(cfg: &LogConfig, syslog: &[(String, syslogconf::Destination)
     // Stable: configuration order within a rank.
     targets.sort_by_key(|t| t.syslog_rank.unwrap_or(u8::MAX));
     targets
-}
-
-/// `/var/log//mail.log`, `/var/log/./mail.log` → `/var/log/mail.log` (`..` goes up).
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 /// The real path of `path` on the inspected system: symlinks resolved inside the root (an
