@@ -4,6 +4,7 @@
 
 use mailsleuth::facts::logs::{classify_line, split_syslog};
 use mailsleuth::facts::logscan::{self, LogStats, Matcher, ScanOptions, Segment, TextSegment};
+use mailsleuth::facts::quickmatch::QuickMatch;
 use mailsleuth::kb::Knowledge;
 
 fn kb() -> Knowledge {
@@ -257,17 +258,124 @@ fn the_signature_dfas_agree_with_the_regexes_on_every_example_and_on_non_ascii_t
             messages.push(msg);
         }
     }
-    let (mut matched, mut checked) = (0, 0);
+    // And shortened copies: a match cut off at its end must be refused by all engines alike.
+    let cut: Vec<String> =
+        messages.iter().filter_map(|m| m.char_indices().nth(m.chars().count() * 4 / 5).map(|(i, _)| m[..i].to_string())).collect();
+    messages.extend(cut);
+    let (mut matched, mut checked, mut quick_answers) = (0, 0, 0);
     for (i, s) in k.signatures.iter().enumerate() {
+        let quick = QuickMatch::new(s.regex.0.as_str());
         for msg in &messages {
             let want = s.regex.0.is_match(msg);
+            assert_eq!(m.dfa_match(i, msg), want, "DFA of {} on {msg:?}", s.id);
+            if let Some(got) = quick.as_ref().and_then(|q| q.is_match(msg)) {
+                assert_eq!(got, want, "quick matcher of {} on {msg:?}", s.id);
+                quick_answers += 1;
+            }
             assert_eq!(m.is_match(i, msg), want, "{} on {msg:?}", s.id);
             matched += usize::from(want);
             checked += 1;
         }
     }
     // Each signature matched at least its own examples (and their variants).
-    assert!(matched >= messages.len(), "{matched} matches in {checked} checks");
+    assert!(matched >= messages.len() / 2, "{matched} matches in {checked} checks");
+    // The quick matcher took most of the questions (it declines only regexes of other shapes).
+    assert!(quick_answers * 10 >= checked * 9, "quick matcher answered {quick_answers} of {checked}");
+}
+
+/// A random regex over a small alphabet, from the constructs the quick matcher supports
+/// and some it declines (word boundaries, repeated groups).
+fn random_regex(seed: &mut u64, depth: u32) -> String {
+    const ATOMS: [&str; 16] = ["a", "b", "c", " ", ":", "-", r"\[", r"\]", "<", ">", ",", "é", "ab", "c:", "a b", "="];
+    const CLASSES: [&str; 12] =
+        [r"[^\]]", r"\s", r"\S", r"\d", r"\w", "[a-c]", r"[^a\s]", ".", r"[^<>,\s]", "[0-9A-Za-z]", r"[\s:]", "[^ ]"];
+    const REPS: [&str; 9] = ["*", "+", "?", "{1,3}", "{2}", "*?", "+?", "{0,2}", "{2,}"];
+    let mut out = String::new();
+    let parts = 1 + xorshift(seed) % 4;
+    for _ in 0..parts {
+        let r = xorshift(seed) % 100;
+        let piece = match r {
+            0..=34 => ATOMS[(xorshift(seed) % 16) as usize].to_string(),
+            35..=64 => CLASSES[(xorshift(seed) % 12) as usize].to_string(),
+            65..=79 if depth > 0 => {
+                let (a, b) = (random_regex(seed, depth - 1), random_regex(seed, depth - 1));
+                match xorshift(seed) % 3 {
+                    0 => format!("(?:{a}|{b})"),
+                    1 => format!("({a})?"),
+                    _ => format!("(?P<g{}>{a}|{b})", xorshift(seed) % 1000),
+                }
+            }
+            80..=84 => "^".to_string(),
+            85..=89 => "$".to_string(),
+            90..=91 => r"\b".to_string(),
+            92..=93 if depth > 0 => format!("(?:{})+", random_regex(seed, depth - 1)),
+            _ => "a".to_string(),
+        };
+        out.push_str(&piece);
+        if (35..65).contains(&r) || xorshift(seed).is_multiple_of(5) {
+            out.push_str(REPS[(xorshift(seed) % 9) as usize]);
+        }
+    }
+    if xorshift(seed).is_multiple_of(10) {
+        out.insert_str(0, "(?i)");
+    }
+    out
+}
+
+/// 6,000 random patterns × 40 random texts; `QUICK_FUZZ_ROUNDS=300000 cargo test --release
+/// --test logscan random` runs a longer hunt (300,000 patterns passed when this was written).
+#[test]
+fn the_quick_matcher_answers_as_the_regex_on_random_patterns_and_text() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let alphabet: Vec<char> = "abcABC :-[]<>,=0119é\u{a0}\u{2003}\t".chars().collect();
+    let (mut compiled, mut declined, mut yes, mut no, mut gave_up) = (0, 0, 0, 0, 0);
+    let rounds: usize = std::env::var("QUICK_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(6000);
+    for _ in 0..rounds {
+        let pattern = random_regex(&mut seed, 2);
+        let Ok(re) = regex::Regex::new(&pattern) else { continue };
+        let Some(q) = QuickMatch::new(&pattern) else {
+            declined += 1;
+            continue;
+        };
+        compiled += 1;
+        for _ in 0..40 {
+            let len = xorshift(&mut seed) % 24;
+            let hay: String = (0..len).map(|_| alphabet[(xorshift(&mut seed) % alphabet.len() as u64) as usize]).collect();
+            match q.is_match(&hay) {
+                Some(got) => {
+                    assert_eq!(got, re.is_match(&hay), "{pattern:?} on {hay:?}");
+                    if got {
+                        yes += 1;
+                    } else {
+                        no += 1;
+                    }
+                }
+                None => gave_up += 1,
+            }
+        }
+    }
+    // Not vacuous: most patterns compile, and both answers occur often.
+    assert!(compiled > rounds * 2 / 3 && declined > rounds / 60, "{compiled} compiled, {declined} declined");
+    assert!(yes > rounds * 3 && no > rounds * 3, "{yes} matches, {no} non-matches, {gave_up} gave up");
+}
+
+#[test]
+fn the_quick_matcher_gives_up_on_runaway_backtracking_and_the_dfa_answers() {
+    // Five runs after a `!` on a line with no `;`: exhaustive backtracking is O(n^5).
+    let pattern = r"!\w*\w*\w*\w*\w*;";
+    let q = QuickMatch::new(pattern).unwrap_or_else(|| panic!("{pattern} compiles"));
+    let hay = format!("!{}", "a".repeat(400));
+    assert_eq!(q.is_match(&hay), None);
+    assert_eq!(q.is_match("x !aaa;"), Some(true));
+    assert_eq!(q.is_match("x !a"), Some(false));
+    // The scanner then asks the DFA, which answers.
+    let file = format!(
+        "(signatures: [(id: \"test.runaway\", regex: r\"{pattern}\", category: \"other\", severity: Warning, meaning: \"test\", examples: [(line: \"x !a;\")])])"
+    );
+    let k = Knowledge::from_files(vec![("signatures/test.ron".to_string(), file)]).unwrap_or_else(|e| panic!("{e:?}"));
+    let m = Matcher::new(&k.signatures);
+    assert!(!m.is_match(0, &hay));
+    assert!(m.is_match(0, &format!("{hay};")));
 }
 
 /// The definitions the one-pass parsers in `facts::logs` replaced, as first written.

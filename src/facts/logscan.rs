@@ -3,8 +3,9 @@
 //!
 //! Speed: one multi-literal index over the signatures' literals ([`LiteralIndex`]) decides
 //! which few signatures can match a line; only those run their regex, highest priority
-//! first, and only as a forward lazy DFA that stops at the first match state (captures are
-//! for `logs classify`). The hot path allocates
+//! first, and only as a yes/no question (captures are for `logs classify`): the quick
+//! matcher ([`QuickMatch`]) answers for regexes of the usual shape, a forward lazy DFA that
+//! stops at the first match state for the others. The hot path allocates
 //! nothing: queue ids are packed into a `u128`, the last sample of a signature reuses its
 //! buffer, time stamps are parsed once per minute. Logs are cut into segments at line
 //! boundaries and scanned on every core; the partial results are merged in log order
@@ -15,6 +16,7 @@
 //! sampled (the first lines and the last of each signature and status), never accumulated.
 
 use super::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
+use super::quickmatch::{same_bytes, QuickMatch};
 use super::time::{parse_stamp, Window};
 use super::{Evidence, Fact, FactSet};
 use crate::kb::signature::{LogSeverity, Signature};
@@ -88,44 +90,85 @@ fn pack_qid(q: &str) -> Option<u128> {
 /// Which of a set of literals occur in a text: a Rabin-Karp style multi-literal search.
 /// Each literal is indexed by one 4-byte window of it (its "anchor", chosen to be rare in
 /// logs); the text is scanned 4 bytes at a time against an 8 KiB bit filter that stays in
-/// L1 cache, and only filter hits are verified. About twice as fast on log lines as an
-/// overlapping Aho-Corasick DFA over the same 363 literals, and exact: every occurrence of a
-/// literal contains its anchor, and every hit is compared byte for byte.
-#[derive(Clone, Debug, Default)]
+/// L1 cache, and only filter hits are looked up (a flat table, no hashing beyond the
+/// filter's) and compared byte for byte. About twice as fast on log lines as an overlapping
+/// Aho-Corasick DFA over the same literals, and exact: every occurrence of a literal
+/// contains its anchor, and every hit is compared byte for byte.
+#[derive(Clone, Debug)]
 pub struct LiteralIndex {
-    literals: Vec<Box<[u8]>>,
-    bloom: Vec<u64>,
-    /// anchor → (literal, offset of the anchor in it)
-    anchors: FxMap<u32, Vec<(u16, u8)>>,
+    /// All literals, back to back; `spans[i]` is literal `i`'s range.
+    bytes: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+    bloom: Box<[u64; BLOOM_WORDS]>,
+    /// The anchors grouped by bucket (the filter slot's high bits): bucket `b` holds
+    /// `anchors[heads[b]..heads[b + 1]]`.
+    heads: Box<[u16; BUCKETS + 1]>,
+    anchors: Vec<Anchor>,
     /// Literals shorter than an anchor: searched for directly.
     short: Vec<u16>,
 }
 
-const BLOOM_BITS: u32 = 16;
+#[derive(Clone, Copy, Debug)]
+struct Anchor {
+    window: u32,
+    literal: u16,
+    /// Where the anchor starts in the literal.
+    offset: u16,
+}
 
+const BLOOM_BITS: u32 = 16;
+const BLOOM_WORDS: usize = 1 << (BLOOM_BITS - 6);
+const BUCKET_BITS: u32 = 12;
+const BUCKETS: usize = 1 << BUCKET_BITS;
+
+#[inline(always)]
 fn bloom_slot(w: u32) -> usize {
     (w.wrapping_mul(0x9E37_79B1) >> (32 - BLOOM_BITS)) as usize
 }
 
+#[inline(always)]
+fn anchor_bucket(slot: usize) -> usize {
+    slot >> (BLOOM_BITS - BUCKET_BITS)
+}
+
 impl LiteralIndex {
     pub fn new<'a>(literals: impl IntoIterator<Item = &'a str>) -> LiteralIndex {
-        let mut ix = LiteralIndex { bloom: vec![0; 1 << (BLOOM_BITS - 6)], ..LiteralIndex::default() };
+        let mut bytes = Vec::new();
+        let mut spans = Vec::new();
+        let mut bloom = Box::new([0u64; BLOOM_WORDS]);
+        let mut anchors = Vec::new();
+        let mut short = Vec::new();
         for (i, l) in literals.into_iter().enumerate() {
             let b = l.as_bytes();
-            ix.literals.push(b.into());
+            spans.push((bytes.len() as u32, (bytes.len() + b.len()) as u32));
+            bytes.extend_from_slice(b);
             if b.len() < 4 {
-                ix.short.push(i as u16);
+                short.push(i as u16);
                 continue;
             }
             // The window with the fewest very common log bytes (space, lowercase vowels...).
             let common = |c: u8| matches!(c, b' ' | b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'=' | b':');
-            let off = (0..=(b.len() - 4).min(255)).min_by_key(|&o| b[o..o + 4].iter().filter(|&&c| common(c)).count()).unwrap_or(0);
-            let w = u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]);
-            let slot = bloom_slot(w);
-            ix.bloom[slot >> 6] |= 1 << (slot & 63);
-            ix.anchors.entry(w).or_default().push((i as u16, off as u8));
+            let off = (0..=b.len() - 4).min_by_key(|&o| b[o..o + 4].iter().filter(|&&c| common(c)).count()).unwrap_or(0);
+            let window = u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]);
+            let slot = bloom_slot(window);
+            bloom[slot >> 6] |= 1 << (slot & 63);
+            anchors.push(Anchor { window, literal: i as u16, offset: off as u16 });
         }
-        ix
+        anchors.sort_by_key(|a| (anchor_bucket(bloom_slot(a.window)), a.literal));
+        let mut heads = Box::new([0u16; BUCKETS + 1]);
+        for a in &anchors {
+            heads[anchor_bucket(bloom_slot(a.window)) + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            heads[b + 1] += heads[b];
+        }
+        LiteralIndex { bytes, spans, bloom, heads, anchors, short }
+    }
+
+    #[inline(always)]
+    fn literal(&self, i: usize) -> &[u8] {
+        let (a, b) = self.spans[i];
+        &self.bytes[a as usize..b as usize]
     }
 
     /// Calls `f` with the index of every literal that occurs in `hay` (possibly more than
@@ -133,25 +176,26 @@ impl LiteralIndex {
     #[inline]
     pub fn for_each(&self, hay: &[u8], mut f: impl FnMut(usize)) {
         for &i in &self.short {
-            if memchr::memmem::find(hay, &self.literals[i as usize]).is_some() {
+            if memchr::memmem::find(hay, self.literal(i as usize)).is_some() {
                 f(i as usize);
             }
         }
-        if hay.len() < 4 {
-            return;
-        }
-        let bloom = &self.bloom[..];
-        for p in 0..=hay.len() - 4 {
-            let w = u32::from_le_bytes([hay[p], hay[p + 1], hay[p + 2], hay[p + 3]]);
+        let bloom = &*self.bloom;
+        for (p, w) in hay.windows(4).enumerate() {
+            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
             let slot = bloom_slot(w);
             if bloom[slot >> 6] & (1 << (slot & 63)) == 0 {
                 continue;
             }
-            let Some(list) = self.anchors.get(&w) else { continue };
-            for &(lit, off) in list {
-                let (lit, off) = (lit as usize, off as usize);
-                if p >= off && hay[p - off..].starts_with(&self.literals[lit]) {
-                    f(lit);
+            let b = anchor_bucket(slot);
+            let (from, to) = (self.heads[b] as usize, self.heads[b + 1] as usize);
+            for a in self.anchors.get(from..to).unwrap_or_default() {
+                let off = a.offset as usize;
+                if a.window == w && p >= off {
+                    let lit = self.literal(a.literal as usize);
+                    if hay.get(p - off..p - off + lit.len()).is_some_and(|h| same_bytes(h, lit)) {
+                        f(a.literal as usize);
+                    }
                 }
             }
         }
@@ -178,6 +222,9 @@ pub struct Matcher<'k> {
     dfas: Arc<[OnceLock<Option<DFA>>]>,
     /// This fork's DFA caches.
     caches: RefCell<Vec<Option<DfaCache>>>,
+    /// Per signature: its regex for the quick matcher when it has that shape, compiled on
+    /// first use and shared by forks.
+    quick: Arc<[OnceLock<Option<QuickMatch>>]>,
 }
 
 /// Words the scanner needs to know about on every line, found in the same pass over the
@@ -251,6 +298,7 @@ impl<'k> Matcher<'k> {
             catch_all,
             dfas: sigs.iter().map(|_| OnceLock::new()).collect(),
             caches: RefCell::new(vec![None; sigs.len()]),
+            quick: sigs.iter().map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -267,6 +315,7 @@ impl<'k> Matcher<'k> {
             catch_all: self.catch_all.clone(),
             dfas: Arc::clone(&self.dfas),
             caches: RefCell::new(vec![None; self.sigs.len()]),
+            quick: Arc::clone(&self.quick),
         }
     }
 
@@ -323,11 +372,22 @@ impl<'k> Matcher<'k> {
         (best, Words(words))
     }
 
-    /// Whether signature `i`'s regex matches: a forward lazy DFA that stops at the first
-    /// match state (the meta regex behind `Regex::is_match` also runs a reverse search for
-    /// regexes without a literal prefix). The DFA is built on first use; when it cannot
-    /// answer (a Unicode `\b` before non-ASCII text, a thrashing cache) the regex does.
+    /// Whether signature `i`'s regex matches: the quick matcher when the regex has its
+    /// shape and the message does not exhaust its step budget, else [`Self::dfa_match`].
+    /// Both are compiled on first use and shared by forks.
     pub fn is_match(&self, i: usize, message: &str) -> bool {
+        let quick = self.quick[i].get_or_init(|| QuickMatch::new(self.sigs[i].regex.0.as_str()));
+        if let Some(answer) = quick.as_ref().and_then(|q| q.is_match(message)) {
+            return answer;
+        }
+        self.dfa_match(i, message)
+    }
+
+    /// Whether signature `i`'s regex matches, asked of a forward lazy DFA that stops at the
+    /// first match state (the meta regex behind `Regex::is_match` also runs a reverse search
+    /// for regexes without a literal prefix). When the DFA cannot answer (a Unicode `\b`
+    /// before non-ASCII text, a thrashing cache) the regex does.
+    pub fn dfa_match(&self, i: usize, message: &str) -> bool {
         let dfa = self.dfas[i].get_or_init(|| {
             let config = DFA::config().unicode_word_boundary(true);
             DFA::builder().configure(config).build(self.sigs[i].regex.0.as_str()).ok()
@@ -386,7 +446,7 @@ fn applies(s: &Signature, program: Option<&str>, last: Option<&str>) -> bool {
         return true;
     }
     let (Some(p), Some(last)) = (program, last) else { return true };
-    s.programs.iter().any(|want| want == last || want == p)
+    s.programs.iter().any(|want| same_bytes(want.as_bytes(), last.as_bytes()) || same_bytes(want.as_bytes(), p.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -643,9 +703,10 @@ impl<'m, 'k> Scanner<'m, 'k> {
                     zone += 1;
                 }
             }
-            let key_ok = self.stamp_key.len() == sec_at + (b.len() - zone)
-                && self.stamp_key.as_bytes()[..sec_at] == b[..sec_at]
-                && self.stamp_key.as_bytes()[sec_at..] == b[zone..];
+            let key = self.stamp_key.as_bytes();
+            let key_ok = key.len() == sec_at + (b.len() - zone)
+                && same_bytes(&key[..sec_at], &b[..sec_at])
+                && same_bytes(&key[sec_at..], &b[zone..]);
             let secs = i64::from(b[sec_at] - b'0') * 10 + i64::from(b[sec_at + 1] - b'0');
             if key_ok {
                 return self.stamp_base.map(|base| base + secs);
@@ -758,7 +819,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
         let tick = self.scan.tick;
         let size = if words.has(Words::SIZE | Words::FROM) { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
         let status = if words.has(Words::STATUS | Words::TO) { field(msg, "status=") } else { None };
-        let removed = msg.ends_with(": removed");
+        let removed = msg.len() >= 9 && same_bytes(&msg.as_bytes()[msg.len() - 9..], b": removed");
         if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
             return;
         }

@@ -21,6 +21,7 @@ pub mod net;
 pub mod parse;
 pub mod postconf;
 pub mod queue;
+pub mod quickmatch;
 pub mod samples;
 pub mod services;
 pub mod syslogconf;
