@@ -152,16 +152,17 @@ impl LiteralIndex {
             let window = u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]);
             let slot = bloom_slot(window);
             bloom[slot >> 6] |= 1 << (slot & 63);
-            anchors.push(Anchor { window, literal: i as u16, offset: off as u16 });
+            anchors.push((anchor_bucket(slot), Anchor { window, literal: i as u16, offset: off as u16 }));
         }
-        anchors.sort_by_key(|a| (anchor_bucket(bloom_slot(a.window)), a.literal));
+        anchors.sort_by_key(|(bucket, a)| (*bucket, a.literal));
         let mut heads = Box::new([0u16; BUCKETS + 1]);
-        for a in &anchors {
-            heads[anchor_bucket(bloom_slot(a.window)) + 1] += 1;
+        for (bucket, _) in &anchors {
+            heads[bucket + 1] += 1;
         }
         for b in 0..BUCKETS {
             heads[b + 1] += heads[b];
         }
+        let anchors = anchors.into_iter().map(|(_, a)| a).collect();
         LiteralIndex { bytes, spans, bloom, heads, anchors, short }
     }
 
@@ -819,7 +820,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
         let tick = self.scan.tick;
         let size = if words.has(Words::SIZE | Words::FROM) { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
         let status = if words.has(Words::STATUS | Words::TO) { field(msg, "status=") } else { None };
-        let removed = msg.len() >= 9 && same_bytes(&msg.as_bytes()[msg.len() - 9..], b": removed");
+        let removed = msg.len().checked_sub(b": removed".len()).is_some_and(|at| same_bytes(&msg.as_bytes()[at..], b": removed"));
         if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
             return;
         }

@@ -232,47 +232,32 @@ impl QuickMatch {
     pub fn is_match(&self, hay: &str) -> Option<bool> {
         let hay = hay.as_bytes();
         let mut s = Search { hay, steps: 64 + 8 * hay.len() };
+        let mut attempt = |p| s.go(&self.nodes, None, p);
         let found = match &self.starts {
-            Starts::Zero => s.go(&self.nodes, None, 0),
+            Starts::Zero => attempt(0),
+            // Every occurrence, overlapping ones too (`find_iter` skips those).
             Starts::Lit(f) => {
-                // Every occurrence, overlapping ones too (`find_iter` skips those).
-                let (mut at, mut from) = (Ok(false), 0);
-                while let Some(p) = hay.get(from..).and_then(|h| f.find(h)) {
-                    at = s.go(&self.nodes, None, from + p);
-                    if !matches!(at, Ok(false)) {
-                        break;
-                    }
-                    from += p + 1;
-                }
-                at
+                first_decided(std::iter::successors(f.find(hay), |&p| hay.get(p + 1..).and_then(|h| f.find(h)).map(|q| p + 1 + q)), attempt)
             }
             Starts::Bytes { zero, bytes } => {
-                let mut at = if *zero { s.go(&self.nodes, None, 0) } else { Ok(false) };
-                let mut p = usize::from(*zero);
-                while matches!(at, Ok(false)) && p < hay.len() {
-                    if bytes[usize::from(hay[p])] {
-                        at = s.go(&self.nodes, None, p);
-                    }
-                    p += 1;
-                }
-                at
+                let after_zero = (usize::from(*zero)..hay.len()).filter(|&p| bytes[usize::from(hay[p])]);
+                first_decided(zero.then_some(0).into_iter().chain(after_zero), attempt)
             }
-            Starts::Any => {
-                let mut at = Ok(false);
-                for p in 0..=hay.len() {
-                    if p < hay.len() && is_continuation(hay[p]) {
-                        continue;
-                    }
-                    at = s.go(&self.nodes, None, p);
-                    if !matches!(at, Ok(false)) {
-                        break;
-                    }
-                }
-                at
-            }
+            Starts::Any => first_decided((0..=hay.len()).filter(|&p| hay.get(p).is_none_or(|&b| !is_continuation(b))), attempt),
         };
         found.ok()
     }
+}
+
+/// The first attempt that decides (a match, or the budget gone); no match if none does.
+fn first_decided(starts: impl Iterator<Item = usize>, mut attempt: impl FnMut(usize) -> Answer) -> Answer {
+    for p in starts {
+        match attempt(p) {
+            Ok(false) => {}
+            decided => return decided,
+        }
+    }
+    Ok(false)
 }
 
 fn compile(h: &Hir, out: &mut Vec<Node>) -> Option<()> {
