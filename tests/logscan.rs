@@ -202,7 +202,10 @@ fn the_literal_index_finds_exactly_the_literals_that_occur() {
     use mailsleuth::facts::logscan::LiteralIndex;
     // Overlapping, nested, short and repeated literals.
     let lits = ["connect from ", "disconnect from ", "status=sent", "sent (250", "to=<", "SPF ", ":", "ab", "from", "rom=<"];
-    let ix = LiteralIndex::new(lits.iter().copied());
+    // Whatever the sample that picks the anchors: none, the literals themselves (every
+    // window equally seen), a text that makes some windows common.
+    let samples: [&[&str]; 3] = [&[], &lits, &["connect from x", "disconnect from y", "status=sent (250 ok)", "rom=<a>"]];
+    let ixs: Vec<LiteralIndex> = samples.iter().map(|s| LiteralIndex::new(lits.iter().copied(), s.iter().copied())).collect();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let alphabet = b"abcdefmnorst =<:(25)0SPF ";
     for round in 0..3000 {
@@ -216,10 +219,12 @@ fn the_literal_index_finds_exactly_the_literals_that_occur() {
             }
         }
         let hay = String::from_utf8(hay).unwrap_or_default();
-        let mut got = vec![false; lits.len()];
-        ix.for_each(hay.as_bytes(), |i| got[i] = true);
         let want: Vec<bool> = lits.iter().map(|l| hay.contains(l)).collect();
-        assert_eq!(got, want, "{hay:?}");
+        for ix in &ixs {
+            let mut got = vec![false; lits.len()];
+            ix.for_each(hay.as_bytes(), |i| got[i] = true);
+            assert_eq!(got, want, "{hay:?}");
+        }
     }
 }
 
@@ -357,6 +362,30 @@ fn the_quick_matcher_answers_as_the_regex_on_random_patterns_and_text() {
     // Not vacuous: most patterns compile, and both answers occur often.
     assert!(compiled > rounds * 2 / 3 && declined > rounds / 60, "{compiled} compiled, {declined} declined");
     assert!(yes > rounds * 3 && no > rounds * 3, "{yes} matches, {no} non-matches, {gave_up} gave up");
+}
+
+#[test]
+fn the_quick_matcher_tries_every_occurrence_of_the_literal_after_a_run() {
+    // `.*` or `[^x]*` then a literal: the literal's occurrences are searched for, and the
+    // one that lets the rest match may overlap an earlier one, lie past a nearer one, or
+    // sit right at the run's stop.
+    let cases = [
+        (r"x.*abab$", "xababab", true),
+        (r"x.*abab$", "xabab-ab", false),
+        (r"\[[^\]]*:ab:ab$", "[1.2.3.4:ab:ab:ab", true),
+        (r"\[[^\]]*:ab:ab$", "[1.2]:ab:ab", false),
+        (r"<[^>]+>, size=\d", "<a@b>, size=x <c>, size=7", true),
+        (r"<[^>]+>, size=\d", "<>, size=7", false),
+        (r"^a[^,]*,b", "a,b", true),
+        (r"^a[^,]*,b", "ax,,b", false),
+        (r"relay=.*status=sent \(", "relay=x, status=sent, status=sent (250)", true),
+    ];
+    for (pattern, text, want) in cases {
+        let q = QuickMatch::new(pattern).unwrap_or_else(|| panic!("{pattern} compiles"));
+        let re = regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        assert_eq!(re.is_match(text), want, "{pattern} on {text:?}: the case itself is wrong");
+        assert_eq!(q.is_match(text), Some(want), "{pattern} on {text:?}");
+    }
 }
 
 #[test]

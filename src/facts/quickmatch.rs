@@ -35,6 +35,15 @@ enum Node {
     End,
     Alt(Vec<Vec<Node>>),
     Opt(Vec<Node>),
+    /// A run of at least `min` (0 or 1) characters of a set that stops only at a few ASCII
+    /// bytes (`.*`, `[^\]]+`), then the literal: the literal's occurrences before the run's
+    /// first stop are found with a `memmem` searcher, the bytes between are not looked at.
+    Skip {
+        set: Set,
+        min: u32,
+        lit: Box<[u8]>,
+        finder: Box<memchr::memmem::Finder<'static>>,
+    },
 }
 
 /// Where a match may start (for the unanchored search).
@@ -123,6 +132,21 @@ impl Set {
     fn wide_step(&self, hay: &[u8], pos: usize) -> Option<usize> {
         let (c, len) = decode(&hay[pos..])?;
         self.wide.iter().any(|&(x, y)| x <= c && c <= y).then_some(len)
+    }
+
+    /// Where an unbounded run of a set with `stops` starting at `pos` ends: the first stop
+    /// byte, or the end of `hay`.
+    fn run_end(&self, hay: &[u8], pos: usize) -> usize {
+        let tail = hay.get(pos..).unwrap_or_default();
+        let stops = self.stops.as_deref().unwrap_or_default();
+        let stop = match *stops {
+            [] => None,
+            [a] => memchr::memchr(a, tail),
+            [a, b] => memchr::memchr2(a, b, tail),
+            [a, b, c] => memchr::memchr3(a, b, c, tail),
+            _ => tail.iter().position(|b| stops.contains(b)),
+        };
+        pos + stop.unwrap_or(tail.len())
     }
 
     /// Bytes that may begin a character of the set.
@@ -224,6 +248,7 @@ impl QuickMatch {
                 _ => break,
             }
         }
+        fuse(&mut nodes);
         let starts = starts(&nodes);
         Some(QuickMatch { nodes, starts })
     }
@@ -313,6 +338,30 @@ fn compile(h: &Hir, out: &mut Vec<Node>) -> Option<()> {
     Some(())
 }
 
+/// Turns every "unbounded run of a set with stops, then a literal" into a [`Node::Skip`].
+fn fuse(nodes: &mut Vec<Node>) {
+    let mut out = Vec::with_capacity(nodes.len());
+    let mut it = std::mem::take(nodes).into_iter().peekable();
+    while let Some(mut n) = it.next() {
+        match &mut n {
+            Node::Alt(branches) => branches.iter_mut().for_each(fuse),
+            Node::Opt(inner) => fuse(inner),
+            _ => {}
+        }
+        if let (Node::Run { set, min, max: u32::MAX }, Some(Node::Lit(_))) = (&n, it.peek()) {
+            if set.stops.is_some() && *min <= 1 {
+                if let (Node::Run { set, min, .. }, Some(Node::Lit(lit))) = (n, it.next()) {
+                    let finder = Box::new(memchr::memmem::Finder::new(&lit[..]).into_owned());
+                    out.push(Node::Skip { set, min, lit, finder });
+                }
+                continue;
+            }
+        }
+        out.push(n);
+    }
+    *nodes = out;
+}
+
 /// Where matches of `nodes` can start.
 fn starts(nodes: &[Node]) -> Starts {
     match nodes.first() {
@@ -342,7 +391,7 @@ fn first_bytes(n: &Node, out: &mut [bool; 256], zero: &mut bool) -> bool {
             }
             None => false,
         },
-        Node::Run { set, min, .. } => {
+        Node::Run { set, min, .. } | Node::Skip { set, min, .. } => {
             set.first_bytes(out);
             *min > 0
         }
@@ -404,9 +453,39 @@ impl Search<'_> {
                         return Ok(true);
                     }
                 }
+                Node::Skip { set, min, lit, finder } => return self.skip(set, *min, lit, finder, rest, k, pos),
             }
             nodes = rest;
         }
+    }
+
+    /// [`Node::Skip`]: every occurrence of `lit` that the run can reach, then `rest` after it.
+    #[allow(clippy::too_many_arguments)]
+    fn skip(
+        &mut self,
+        set: &Set,
+        min: u32,
+        lit: &[u8],
+        finder: &memchr::memmem::Finder<'_>,
+        rest: &[Node],
+        k: Option<&Cont<'_>>,
+        pos: usize,
+    ) -> Answer {
+        let hay = self.hay;
+        let end = set.run_end(hay, pos);
+        // The literal may start anywhere from `min` characters in up to the first stop (a
+        // literal never starts inside a character, so one byte stands for one character).
+        let lowest = pos + min as usize;
+        let Some(window) = hay.get(lowest..(end + lit.len()).min(hay.len())) else { return Ok(false) };
+        let mut from = 0;
+        while let Some(q) = window.get(from..).and_then(|w| finder.find(w)) {
+            let at = lowest + from + q;
+            if self.go(rest, k, at + lit.len())? {
+                return Ok(true);
+            }
+            from += q + 1;
+        }
+        Ok(false)
     }
 
     /// A run of `set`, greedy, then `rest`: every length from the longest down to `min`.
@@ -414,16 +493,8 @@ impl Search<'_> {
         let hay = self.hay;
         // The longest run, and its length in characters when that matters.
         let (mut end, mut count) = match &set.stops {
-            Some(stops) if max == u32::MAX && min <= 1 => {
-                let tail = &hay[pos..];
-                let stop = match stops[..] {
-                    [] => None,
-                    [a] => memchr::memchr(a, tail),
-                    [a, b] => memchr::memchr2(a, b, tail),
-                    [a, b, c] => memchr::memchr3(a, b, c, tail),
-                    _ => tail.iter().position(|b| stops.contains(b)),
-                };
-                let end = pos + stop.unwrap_or(tail.len());
+            Some(_) if max == u32::MAX && min <= 1 => {
+                let end = set.run_end(hay, pos);
                 (end, u32::from(end > pos))
             }
             _ => {
