@@ -94,8 +94,8 @@ fn pack_qid(q: &str) -> Option<u128> {
 /// Each literal is indexed by one 4-byte window of it (its "anchor", chosen to be rare in
 /// logs: the window least frequent in a sample of log text, here the catalogue's example
 /// lines; "from" or "mail" would be met on every other line and each time cost a compare
-/// of every literal it anchors); the text is scanned 4 bytes at a time against an 8 KiB bit filter that stays in
-/// L1 cache, and only filter hits are looked up (a flat table, no hashing beyond the
+/// of every literal it anchors); the text is scanned 4 bytes at a time against an 8 KiB
+/// bit filter that stays in L1 cache, and only filter hits are looked up (a flat table, no hashing beyond the
 /// filter's) and compared byte for byte. About twice as fast on log lines as an overlapping
 /// Aho-Corasick DFA over the same literals, and exact: every occurrence of a literal
 /// contains its anchor, and every hit is compared byte for byte.
@@ -214,8 +214,7 @@ impl LiteralIndex {
         }
     }
 
-    /// The literals anchored at `p` (a filter hit): out of line, so the filter loop stays
-    /// small.
+    /// One filter hit: the literals anchored at `p` whose window is `w`, compared in full.
     #[inline(always)]
     fn hit(&self, hay: &[u8], p: usize, w: u32, slot: usize, f: &mut impl FnMut(usize)) {
         let b = anchor_bucket(slot);
