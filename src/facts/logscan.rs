@@ -349,6 +349,13 @@ impl<'k> Matcher<'k> {
         }
     }
 
+    /// The prefilter alone: calls `f` with the index of every literal (signature literals
+    /// and the scanner's words) that occurs in `message`, as [`Self::best_and_words`] sees
+    /// them. For benchmarks (`examples/logphases`).
+    pub fn prefilter(&self, message: &str, f: impl FnMut(usize)) {
+        self.index.for_each(message.as_bytes(), f);
+    }
+
     pub fn signatures(&self) -> &'k [Signature] {
         self.sigs
     }
