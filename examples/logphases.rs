@@ -15,7 +15,7 @@
 //! one second per GiB on two cores leaves for a log of these lines.
 
 use mailsleuth::facts::logs::split_syslog;
-use mailsleuth::facts::logscan::{scan_segments, Matcher, ScanOptions, Segment, TextSegment};
+use mailsleuth::logscan::{scan_segments, Matcher, ScanOptions, Segment, TextSegment};
 use std::hint::black_box;
 use std::time::Instant;
 

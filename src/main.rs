@@ -2,9 +2,10 @@
 //! codes (0: no problem found, 1: problems found, 2: usage or internal error).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mailsleuth::bundle::Bundle;
 use mailsleuth::engine::explain;
 use mailsleuth::kb::{lint, Knowledge};
-use mailsleuth::observe::{self, Bundle, Options};
+use mailsleuth::observe::{self, Options};
 use mailsleuth::report::human::{self, Style};
 use mailsleuth::report::Report;
 use std::path::PathBuf;
@@ -66,11 +67,11 @@ struct LogWindow {
 }
 
 impl LogWindow {
-    fn spec(&self) -> Result<mailsleuth::facts::time::WindowSpec, Fail> {
+    fn spec(&self) -> Result<mailsleuth::time::WindowSpec, Fail> {
         for v in self.since.iter().chain(&self.until) {
-            mailsleuth::facts::time::parse_bound(v, 0).map_err(|e| Fail(format!("--since/--until {e}")))?;
+            mailsleuth::time::parse_bound(v, 0).map_err(|e| Fail(format!("--since/--until {e}")))?;
         }
-        Ok(mailsleuth::facts::time::WindowSpec { since: self.since.clone(), until: self.until.clone(), all: self.all_logs })
+        Ok(mailsleuth::time::WindowSpec { since: self.since.clone(), until: self.until.clone(), all: self.all_logs })
     }
 }
 
@@ -304,14 +305,14 @@ fn options(g: &Gather) -> Result<Options, Fail> {
 fn read_bundle(path: &PathBuf) -> Result<Bundle, Fail> {
     let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
     let b: Bundle = serde_json::from_str(&text).map_err(|e| Fail(format!("{}: not a mailsleuth bundle: {e}", path.display())))?;
-    if b.format != observe::BUNDLE_FORMAT || b.version > observe::BUNDLE_VERSION {
+    if b.format != mailsleuth::bundle::BUNDLE_FORMAT || b.version > mailsleuth::bundle::BUNDLE_VERSION {
         return Err(Fail(format!(
             "{}: bundle format {} v{} is not one this mailsleuth reads ({} v{})",
             path.display(),
             b.format,
             b.version,
-            observe::BUNDLE_FORMAT,
-            observe::BUNDLE_VERSION
+            mailsleuth::bundle::BUNDLE_FORMAT,
+            mailsleuth::bundle::BUNDLE_VERSION
         )));
     }
     Ok(b)
@@ -335,7 +336,7 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             let bundle = observe::collect(&options(&gather)?);
             let json = serde_json::to_string(&bundle)?;
             std::fs::write(&output, json).map_err(|e| Fail(format!("{}: {e}", output.display())))?;
-            let failed = bundle.observations.iter().filter(|o| matches!(o.payload, observe::Payload::Failed { .. })).count();
+            let failed = bundle.observations.iter().filter(|o| matches!(o.payload, mailsleuth::bundle::Payload::Failed { .. })).count();
             eprintln!("mailsleuth: {} observations saved to {} ({failed} could not be made)", bundle.observations.len(), output.display());
             Ok(0)
         }
@@ -361,7 +362,7 @@ fn run(cmd: Command) -> Result<u8, Fail> {
 fn diagnose_and_print(
     bundle: &Bundle,
     k: &Knowledge,
-    window: &mailsleuth::facts::time::WindowSpec,
+    window: &mailsleuth::time::WindowSpec,
     format: Format,
     explain: Option<String>,
 ) -> Result<u8, Fail> {
@@ -419,15 +420,9 @@ fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn print_facts(
-    b: &Bundle,
-    k: &Knowledge,
-    window: &mailsleuth::facts::time::WindowSpec,
-    kind: Option<&str>,
-    format: Format,
-) -> Result<u8, Fail> {
+fn print_facts(b: &Bundle, k: &Knowledge, window: &mailsleuth::time::WindowSpec, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
     let facts = mailsleuth::facts::parse::facts_in_window(b, k, window);
-    let selected: Vec<&mailsleuth::facts::Fact> = facts.all().iter().filter(|f| kind.is_none_or(|want| f.kind == want)).collect();
+    let selected: Vec<&mailsleuth::model::Fact> = facts.all().iter().filter(|f| kind.is_none_or(|want| f.kind == want)).collect();
     match format {
         Format::Json => {
             let v = serde_json::json!({ "facts": selected, "unavailable": facts.unavailable, "observations": b.observations.iter().map(|o| serde_json::json!({"id": o.id, "source": o.source.label(), "elapsed_ms": o.elapsed_ms, "problem": o.problem()})).collect::<Vec<_>>() });
@@ -461,7 +456,7 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     } else {
         input.files.iter().map(|p| (p.display().to_string(), p.clone())).collect()
     };
-    let threads = input.threads.unwrap_or_else(mailsleuth::facts::logscan::default_threads).max(1);
+    let threads = input.threads.unwrap_or_else(mailsleuth::logscan::default_threads).max(1);
     let stats = observe::logs::scan_files(&files, &k, &spec, unknown, threads).map_err(Fail)?;
     match (input.format, unknown) {
         (Format::Json, false) => println!("{}", logstats::to_json(&stats)),
@@ -555,7 +550,7 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
         }
         RulesCmd::Graph { kb } => {
             let k = load_kb(&kb)?;
-            print!("{}", mailsleuth::engine::graph::to_dot(&k));
+            print!("{}", mailsleuth::kb::graph::to_dot(&k));
             Ok(0)
         }
         RulesCmd::Test { dir, kb } => {

@@ -7,8 +7,9 @@
 //! not keep them: the sysroot is copied to a private temporary directory first, so the
 //! checkout is never modified.
 
+use crate::bundle::Bundle;
 use crate::kb::Knowledge;
-use crate::observe::{self, Bundle, Options};
+use crate::observe::{self, Options};
 use crate::report::Report;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -6,11 +6,12 @@
 //!
 //! dnsmasq is required, not optional: without it these tests fail and say how to install it.
 
+use mailsleuth::bundle::{Bundle, Failure, Payload, Source};
 use mailsleuth::facts::dns::parse_answer;
 use mailsleuth::facts::postconf::{parse_main_cf, Config};
-use mailsleuth::facts::{Fact, FactSet, Value};
+use mailsleuth::model::{Fact, FactSet, Value};
 use mailsleuth::observe::dns::{collect_destinations_with, collect_with, query, Resolver, MAX_QUERY_TIMEOUT, RESOLVER_ENV};
-use mailsleuth::observe::{Bundle, Failure, Options, Payload, Recorder, Source};
+use mailsleuth::observe::{Options, Recorder};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -195,7 +196,7 @@ fn collect_and_parse(dns: &Dnsmasq, main_cf: &str) -> (Vec<(String, String)>, Fa
     let mut obs = rec.observations;
     // The configuration the parser reads, as `postconf -n` would have recorded it.
     let id = obs.len() as u32;
-    obs.push(mailsleuth::observe::Observation {
+    obs.push(mailsleuth::bundle::Observation {
         id,
         source: Source::File { path: "/etc/postfix/main.cf".into() },
         at: 0,

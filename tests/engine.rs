@@ -3,8 +3,8 @@
 //! ties, outcomes (fired / passed / skipped / error), and loader errors with positions.
 
 use mailsleuth::engine::{self, Status};
-use mailsleuth::facts::{Fact, FactSet};
 use mailsleuth::kb::{KbError, Knowledge};
+use mailsleuth::model::{Fact, FactSet};
 
 fn kb(files: &[(&str, &str)]) -> Result<Knowledge, Vec<KbError>> {
     Knowledge::from_files(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect())
@@ -361,6 +361,6 @@ fn the_embedded_knowledge_base_loads_and_lints_without_errors() {
     assert!(k.rules.len() >= 7);
     let errors: Vec<String> = mailsleuth::kb::lint::check(&k).into_iter().filter(|d| d.error).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let dot = mailsleuth::engine::graph::to_dot(&k);
+    let dot = mailsleuth::kb::graph::to_dot(&k);
     assert!(dot.starts_with("digraph mailsleuth {") && dot.contains("\"permissions.tmp_blocks_maildrop\""));
 }

@@ -13,9 +13,9 @@
 //! reason on the terminal; with MAILSLEUTH_REQUIRE_LAB=1 (CI) it fails instead. The lab runs
 //! one scenario at a time.
 
-use mailsleuth::facts::{Fact, Value};
+use mailsleuth::bundle::Bundle;
 use mailsleuth::kb::Knowledge;
-use mailsleuth::observe::Bundle;
+use mailsleuth::model::{Fact, Value};
 use std::path::Path;
 use std::process::Command;
 
@@ -84,7 +84,7 @@ fn run_live(scenario: &str) -> std::path::PathBuf {
     out
 }
 
-fn live_facts(out: &Path) -> mailsleuth::facts::FactSet {
+fn live_facts(out: &Path) -> mailsleuth::model::FactSet {
     let text = std::fs::read_to_string(out.join("bundle.json")).expect("bundle.json");
     let bundle: Bundle = serde_json::from_str(&text).expect("bundle parses");
     assert!(bundle.live);
@@ -164,7 +164,7 @@ fn live_collect_inside_a_broken_real_postfix() {
 /// The faults reproduced for the DNS, recipient, space, authentication and LMTP rules: each
 /// must be named at rank 1 by `why` run inside the broken lab host, from what the live
 /// collectors saw.
-fn assert_rank1(scenario: &str, want: &str, needs: &[&str], check: impl FnOnce(&mailsleuth::facts::FactSet)) {
+fn assert_rank1(scenario: &str, want: &str, needs: &[&str], check: impl FnOnce(&mailsleuth::model::FactSet)) {
     if !lab_available(needs) {
         return;
     }

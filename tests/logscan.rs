@@ -3,9 +3,9 @@
 //! merging must give the same counts, message statuses and size ranges.
 
 use mailsleuth::facts::logs::{classify_line, split_syslog};
-use mailsleuth::facts::logscan::{self, LogStats, Matcher, ScanOptions, Segment, TextSegment};
-use mailsleuth::facts::quickmatch::QuickMatch;
 use mailsleuth::kb::Knowledge;
+use mailsleuth::logscan::quickmatch::QuickMatch;
+use mailsleuth::logscan::{self, LogStats, Matcher, ScanOptions, Segment, TextSegment};
 
 fn kb() -> Knowledge {
     Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"))
@@ -199,7 +199,7 @@ fn garbage_is_counted_not_fatal() {
 
 #[test]
 fn the_literal_index_finds_exactly_the_literals_that_occur() {
-    use mailsleuth::facts::logscan::LiteralIndex;
+    use mailsleuth::logscan::LiteralIndex;
     // Overlapping, nested, short and repeated literals.
     let lits = ["connect from ", "disconnect from ", "status=sent", "sent (250", "to=<", "SPF ", ":", "ab", "from", "rom=<"];
     // Whatever the sample that picks the anchors: none, the literals themselves (every
@@ -230,7 +230,7 @@ fn the_literal_index_finds_exactly_the_literals_that_occur() {
 
 #[test]
 fn the_words_found_with_the_literals_agree_with_substring_search() {
-    use mailsleuth::facts::logscan::{is_problem, Words};
+    use mailsleuth::logscan::{is_problem, Words};
     let k = kb();
     let m = Matcher::new(&k.signatures);
     let mut lines: Vec<String> = postfix_log(30).lines().map(str::to_string).collect();

@@ -2,10 +2,10 @@
 //! against which facts — the answer to "why did my rule not fire?".
 
 use super::matcher::{self, Binding, Verdict};
-use crate::facts::FactSet;
-use crate::facts::Value;
 use crate::kb::rule::{Condition, Operand, Test};
 use crate::kb::LoadedRule;
+use crate::model::FactSet;
+use crate::model::Value;
 
 /// Candidates shown per condition.
 const SHOWN: usize = 6;

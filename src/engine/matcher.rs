@@ -2,8 +2,8 @@
 //! with Semgrep-style variables (`"$user"` binds once, then must agree), negation and
 //! alternatives. Pure: it reads facts and returns bindings.
 
-use crate::facts::{Fact, FactSet, Value};
 use crate::kb::rule::{Condition, Operand, Test};
+use crate::model::{Fact, FactSet, Value};
 use std::collections::BTreeMap;
 
 /// One way the conditions hold: variable values, aliases (→ fact index), matched facts.

@@ -7,14 +7,13 @@
 //! without a value). The engine never touches the system: it reads facts only.
 
 pub mod explain;
-pub mod graph;
 pub mod matcher;
 pub mod rank;
 
-use crate::facts::{Evidence, Fact, FactSet, Unavailable, Value};
 use crate::kb::rule::{Operand, RuleKind, Severity};
 use crate::kb::template;
 use crate::kb::{Knowledge, LoadedRule};
+use crate::model::{Evidence, Fact, FactSet, Unavailable, Value};
 use matcher::Binding;
 use serde::Serialize;
 

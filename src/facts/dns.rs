@@ -15,8 +15,8 @@
 
 use super::kinds::KindSpec;
 use super::postconf::{config_from, Config};
-use super::{Fact, FactSet, Value};
-use crate::observe::{Bundle, Failure, Observation, Payload, Source};
+use crate::bundle::{Bundle, Failure, Observation, Payload, Source};
+use crate::model::{Fact, FactSet, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -535,8 +535,8 @@ fn answer_facts(bundle: &Bundle, cfg: &Config, out: &mut FactSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::{Bundle, Observation, BUNDLE_FORMAT, BUNDLE_VERSION};
     use crate::facts::postconf::parse_main_cf;
-    use crate::observe::{Bundle, Observation, BUNDLE_FORMAT, BUNDLE_VERSION};
 
     /// systemd-resolved's stub file, as Debian 12 ships it (comments shortened).
     const RESOLVED_STUB: &str = "\

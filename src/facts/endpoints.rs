@@ -19,8 +19,8 @@
 use super::kinds::KindSpec;
 use super::mailconf::{services, Service};
 use super::postconf::{config_from, Config};
-use super::{Fact, FactSet};
-use crate::observe::Bundle;
+use crate::bundle::Bundle;
+use crate::model::{Fact, FactSet};
 
 pub const KINDS: &[KindSpec] = &[KindSpec {
     name: "external_service",

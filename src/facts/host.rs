@@ -3,8 +3,8 @@
 
 use super::kinds::KindSpec;
 use super::postconf::Config;
-use super::{Fact, FactSet};
-use crate::observe::{Bundle, Payload, Source};
+use crate::bundle::{Bundle, Payload, Source};
+use crate::model::{Fact, FactSet};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -165,7 +165,7 @@ pub fn dovecot_settings(bundle: &Bundle) -> Vec<(String, String, String)> {
 
 /// Dovecot's settings as (section, name, value): `doveconf -n` when it ran, else the
 /// configuration files read.
-pub fn dovecot_settings_of(observations: &[crate::observe::Observation]) -> Vec<(String, String, String)> {
+pub fn dovecot_settings_of(observations: &[crate::bundle::Observation]) -> Vec<(String, String, String)> {
     let mut v = Vec::new();
     let doveconf = observations
         .iter()
@@ -344,7 +344,7 @@ fn identity(bundle: &Bundle, out: &mut FactSet) {
     out.push(f);
 }
 
-fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::observe::Observation, out: &mut FactSet) {
+fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::bundle::Observation, out: &mut FactSet) {
     let Payload::Listing { entries, truncated } = &o.payload else {
         if let Some(p) = o.problem().filter(|_| !matches!(o.payload, Payload::Absent)) {
             out.unavailable("maildir_contents", o.source.label(), p);
@@ -440,7 +440,7 @@ mod tests {
 #[cfg(test)]
 mod maildir_tests {
     use super::*;
-    use crate::observe::{ListEntry, Observation};
+    use crate::bundle::{ListEntry, Observation};
 
     fn entry(path: &str, dir: bool, mode: u32, uid: u32) -> ListEntry {
         ListEntry { path: path.into(), size: 100, mtime: 0, mode: if dir { 0o040000 } else { 0o100000 } | mode, uid }
@@ -477,7 +477,7 @@ mod maildir_tests {
 #[cfg(test)]
 mod identity_tests {
     use super::*;
-    use crate::observe::Observation;
+    use crate::bundle::Observation;
 
     fn file(id: u32, path: &str, text: &str) -> Observation {
         Observation { id, source: Source::File { path: path.into() }, at: 0, elapsed_ms: 0, payload: Payload::text(text) }
@@ -504,10 +504,10 @@ mod identity_tests {
         identity(&bundle, &mut out);
         let f = out.of_kind("host_identity").next().expect("identity");
         let b = |k: &str| f.get(k).cloned();
-        assert_eq!(b("myhostname_in_mydestination"), Some(crate::facts::Value::Bool(false)));
-        assert_eq!(b("hostname_matches"), Some(crate::facts::Value::Bool(false)));
-        assert_eq!(b("mailname_matches"), Some(crate::facts::Value::Bool(false)));
-        assert_eq!(b("myhostname_is_fqdn"), Some(crate::facts::Value::Bool(true)));
+        assert_eq!(b("myhostname_in_mydestination"), Some(crate::model::Value::Bool(false)));
+        assert_eq!(b("hostname_matches"), Some(crate::model::Value::Bool(false)));
+        assert_eq!(b("mailname_matches"), Some(crate::model::Value::Bool(false)));
+        assert_eq!(b("myhostname_is_fqdn"), Some(crate::model::Value::Bool(true)));
         let mut out = FactSet::new();
         crate::facts::mailconf::facts(&bundle, &mut out);
         let inst: Vec<String> = out
@@ -527,8 +527,8 @@ mod identity_tests {
 #[cfg(test)]
 mod queue_space_tests {
     use super::*;
-    use crate::facts::Value;
-    use crate::observe::{FsData, Observation};
+    use crate::bundle::{FsData, Observation};
+    use crate::model::Value;
 
     fn bundle(main_cf: &str, blocks_available: u64, files_available: u64) -> Bundle {
         let cf = Observation {

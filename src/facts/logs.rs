@@ -5,11 +5,11 @@
 //! Garbage is survived and counted, never fatal: lines with NUL bytes or longer than
 //! [`MAX_LINE`] are skipped and counted; invalid UTF-8 was already replaced when read.
 
-use super::logscan::{self, LogStats, Matcher, ScanOptions};
-use super::{Fact, FactSet};
+use crate::bundle::{Bundle, Payload, Source};
 use crate::kb::signature::Signature;
 use crate::kb::Knowledge;
-use crate::observe::{Bundle, Payload, Source};
+use crate::logscan::{self, LogStats, Matcher, ScanOptions};
+use crate::model::{Fact, FactSet};
 use std::collections::BTreeMap;
 
 /// Lines longer than this are skipped (a log line of megabytes is not a message).
@@ -288,7 +288,7 @@ const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "l
 
 /// The time of a log line's stamp, if it has one (classic stamps get their year from `reference`).
 pub fn line_stamp(line: &str, reference: i64) -> Option<i64> {
-    split_syslog(line).timestamp.and_then(|s| super::time::parse_stamp(s, reference))
+    split_syslog(line).timestamp.and_then(|s| crate::time::parse_stamp(s, reference))
 }
 
 /// The texts of the bundle's logs, in the order they were read.
@@ -303,7 +303,7 @@ pub fn newest_stamp(bundle: &Bundle) -> Option<i64> {
 }
 
 pub fn facts(bundle: &Bundle, k: &Knowledge, out: &mut FactSet) {
-    facts_in_window(bundle, k, &super::time::WindowSpec::default(), out);
+    facts_in_window(bundle, k, &crate::time::WindowSpec::default(), out);
 }
 
 /// The oldest timestamp in the logs: the first stamped line of the oldest file.
@@ -314,7 +314,7 @@ pub fn oldest_stamp(bundle: &Bundle) -> Option<i64> {
 
 /// Scan a bundle's logs inside the window `spec` asks for (an invalid spec falls back to no
 /// window; the CLI validates it first), on every core.
-pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, unknown: bool) -> (LogStats, Vec<String>, bool) {
+pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &crate::time::WindowSpec, unknown: bool) -> (LogStats, Vec<String>, bool) {
     let newest = newest_stamp(bundle);
     let window = spec.resolve(newest).unwrap_or_default();
     let opts =
@@ -348,7 +348,7 @@ pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpe
 pub const MIN_TREND_SPAN: i64 = 3600;
 
 /// The span the trend buckets cover: the window, narrowed to the lines there are.
-pub fn trend_span(window: super::time::Window, oldest: Option<i64>, newest: Option<i64>) -> Option<(i64, i64)> {
+pub fn trend_span(window: crate::time::Window, oldest: Option<i64>, newest: Option<i64>) -> Option<(i64, i64)> {
     let end = match (window.until, newest) {
         (Some(u), Some(n)) => u.min(n),
         (u, n) => u.or(n)?,
@@ -391,7 +391,7 @@ pub fn source_facts(bundle: &Bundle, out: &mut FactSet) {
 }
 
 /// Log facts for the lines inside the window `spec` asks for.
-pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &super::time::WindowSpec, out: &mut FactSet) {
+pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &crate::time::WindowSpec, out: &mut FactSet) {
     source_facts(bundle, out);
     let (stats, problems, read_any) = scan_bundle(bundle, k, spec, false);
     if !read_any {
@@ -454,7 +454,7 @@ mod tests {
         // Nil fields and no PRI (a file template without it).
         let nil = split_syslog("1 2026-11-23T08:15:07+00:00 - postfix/qmgr - - - 3F2A61C0F1: removed");
         assert_eq!((nil.host, nil.program, nil.message), (None, Some("postfix/qmgr"), "3F2A61C0F1: removed"));
-        assert_eq!(crate::facts::time::parse_stamp(nil.timestamp.unwrap_or(""), 0), crate::facts::time::parse_iso("2026-11-23T08:15:07Z"));
+        assert_eq!(crate::time::parse_stamp(nil.timestamp.unwrap_or(""), 0), crate::time::parse_iso("2026-11-23T08:15:07Z"));
         // A classic line with a PRI (network capture).
         let c = split_syslog("<22>Nov 23 08:15:05 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]");
         assert_eq!((c.timestamp, c.program), (Some("Nov 23 08:15:05"), Some("postfix/smtpd")));
@@ -505,7 +505,7 @@ mod tests {
     fn a_bundle_without_reasons_still_loads_and_says_so() {
         let old = r#"{"id": 3, "source": {"type": "log", "path": "/var/log/mail.log"}, "at": 0, "elapsed_ms": 1,
             "payload": {"status": "text", "text": "Nov 23 10:45:29 mx1 postfix/qmgr[1]: 3F2A61C0F1: removed\n"}}"#;
-        let o: crate::observe::Observation = serde_json::from_str(old).unwrap();
+        let o: crate::bundle::Observation = serde_json::from_str(old).unwrap();
         assert_eq!(o.source, Source::Log { path: "/var/log/mail.log".into(), reason: None });
         let mut out = FactSet::new();
         source_facts(&Bundle::of("mx1", "/", true, vec![o]), &mut out);

@@ -11,10 +11,10 @@
 //! `log_signature` facts and obey the same time window. Pure: reads the bundle only.
 
 use super::kinds::KindSpec;
-use super::time::WindowSpec;
-use super::{Fact, FactSet};
+use crate::bundle::Bundle;
 use crate::kb::Knowledge;
-use crate::observe::Bundle;
+use crate::model::{Fact, FactSet};
+use crate::time::WindowSpec;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
@@ -108,7 +108,7 @@ impl Tally {
         if rest > 0 {
             listing.push_str(&format!(", … and {rest} more"));
         }
-        let values = super::Value::List(shown.iter().map(|(v, _)| super::Value::from(v.as_str())).collect());
+        let values = crate::model::Value::List(shown.iter().map(|(v, _)| crate::model::Value::from(v.as_str())).collect());
         let (top, top_count) = shown.first().map(|(v, n)| (v.as_str(), **n)).unwrap_or(("", 0));
         let distinct = by_count.len() as u64 + u64::from(self.unlisted > 0);
         let source = sources.iter().cloned().collect::<Vec<_>>().join(", ");
@@ -148,8 +148,8 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &WindowSpec, out: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::Value;
-    use crate::observe::{Bundle, Observation, Payload, Source};
+    use crate::bundle::{Bundle, Observation, Payload, Source};
+    use crate::model::Value;
 
     fn bundle(log: &str) -> Bundle {
         let o = Observation {

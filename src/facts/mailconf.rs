@@ -5,8 +5,8 @@
 
 use super::kinds::KindSpec;
 use super::postconf::{config_from, Config};
-use super::{Fact, FactSet};
-use crate::observe::{Bundle, Observation, Source};
+use crate::bundle::{Bundle, Observation, Source};
+use crate::model::{Fact, FactSet};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -238,7 +238,7 @@ fn master_facts(bundle: &Bundle, out: &mut FactSet) {
             .with("maxproc", s.maxproc.as_str())
             .with("command", s.command.as_str())
             .with("args", s.args.join(" "))
-            .with("overrides", super::Value::List(s.overrides().into_iter().map(super::Value::Str).collect()))
+            .with("overrides", crate::model::Value::List(s.overrides().into_iter().map(crate::model::Value::Str).collect()))
             .evidence(src, text.trim_end().to_string())
             .from_observation(obs.id);
         if let Some(a) = s.argv() {
@@ -748,7 +748,7 @@ mod tests {
                 source: Source::File { path: p.to_string() },
                 at: 0,
                 elapsed_ms: 0,
-                payload: crate::observe::Payload::text(*t),
+                payload: crate::bundle::Payload::text(*t),
             })
             .collect();
         Bundle::of("mx1", "/", false, obs)

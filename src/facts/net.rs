@@ -11,9 +11,9 @@
 //! Pure: reads the observations made by `observe::net`.
 
 use super::kinds::KindSpec;
-use super::{Fact, FactSet};
+use crate::bundle::{Bundle, Observation, Payload, Source};
+use crate::model::{Fact, FactSet};
 use crate::observe::net::{BANNER_PREFIX, BANNER_PROBE, INTERFACES, SOCKET_OWNERS, TCP, TCP6};
-use crate::observe::{Bundle, Observation, Payload, Source};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -284,7 +284,7 @@ fn banner_facts(bundle: &Bundle, out: &mut FactSet) {
             }
             Payload::Failed { failure, message } => {
                 let status = match failure {
-                    crate::observe::Failure::TimedOut => "timeout",
+                    crate::bundle::Failure::TimedOut => "timeout",
                     _ if message.contains("refused") => "refused",
                     _ if message.contains("closed") => "closed",
                     _ => "error",
@@ -308,7 +308,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::Failure;
+    use crate::bundle::Failure;
 
     // Captured in the lab (see tests/fixtures/captured/outputs/README.md); ss-ltnp.txt, taken
     // at the same moment, shows master (Postfix) on 127.0.0.1:25 and [::1]:25, and dovecot

@@ -3,19 +3,22 @@
 //! names; config text → `postconf`; logs + the signature catalogue → `log_signature`,
 //! `delivery_summary`. Pure: reads the bundle only.
 
-use super::{logs, postconf, Fact, FactSet};
+use super::{logs, postconf};
+
+use crate::bundle::{Bundle, Payload, Source};
 use crate::kb::Knowledge;
-use crate::observe::{fs, Bundle, Payload, Source};
+use crate::model::{Fact, FactSet};
+use crate::observe::fs;
 use crate::text::mode_string;
 use std::collections::HashMap;
 
 /// Every fact the bundle supports.
 pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
-    facts_in_window(bundle, k, &super::time::WindowSpec::default())
+    facts_in_window(bundle, k, &crate::time::WindowSpec::default())
 }
 
 /// [`facts_from`], with the log time window the user asked for.
-pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::WindowSpec) -> FactSet {
+pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &crate::time::WindowSpec) -> FactSet {
     let mut out = FactSet::new();
     let users = id_names(bundle, "/etc/passwd");
     let groups = id_names(bundle, "/etc/group");
@@ -137,7 +140,7 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{Observation, StatData};
+    use crate::bundle::{Observation, StatData};
 
     fn obs(id: u32, path: &str, payload: Payload) -> Observation {
         Observation { id, source: Source::Stat { path: path.into() }, at: 0, elapsed_ms: 0, payload }

@@ -6,8 +6,8 @@
 //! assignment of a name wins; `$name` and `${name}` expand recursively. Unset parameters take
 //! the defaults in `knowledge/postfix/defaults.ron`.
 
-use super::{Fact, FactSet};
-use crate::observe::{Observation, Payload, Source};
+use crate::bundle::{Observation, Payload, Source};
+use crate::model::{Fact, FactSet};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 

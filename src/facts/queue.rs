@@ -4,10 +4,10 @@
 //! top delay reasons, sizes.
 
 use super::kinds::KindSpec;
+use crate::bundle::{Bundle, Payload, Source};
 #[cfg(test)]
-use super::Value;
-use super::{Fact, FactSet};
-use crate::observe::{Bundle, Payload, Source};
+use crate::model::Value;
+use crate::model::{Fact, FactSet};
 use std::collections::BTreeMap;
 
 pub const QUEUES: &[&str] = &["maildrop", "incoming", "active", "deferred", "hold"];

@@ -11,8 +11,8 @@
 
 use super::kinds::KindSpec;
 use super::logs::{classify_line, split_syslog};
-use super::{Fact, FactSet, Value};
 use crate::kb::Knowledge;
+use crate::model::{Fact, FactSet, Value};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;

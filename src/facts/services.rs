@@ -6,9 +6,9 @@
 //! `systemctl show`, the pid files); never looks at `/proc` itself.
 
 use super::kinds::KindSpec;
-use super::{Fact, FactSet};
+use crate::bundle::{Bundle, Observation, Payload, Source};
+use crate::model::{Fact, FactSet};
 use crate::observe::services::{NO_SYSTEMD, PID_FILES, PROCESS_TABLE};
-use crate::observe::{Bundle, Observation, Payload, Source};
 use std::collections::HashMap;
 
 /// Fact kinds this parser produces.
@@ -383,7 +383,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::Failure;
+    use crate::bundle::Failure;
 
     /// A process table as `observe::services` writes it, from the lab's Postfix + Dovecot
     /// (pids as in tests/fixtures/captured/outputs/ss-ltnp.txt) plus filters.

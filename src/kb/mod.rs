@@ -5,6 +5,7 @@
 //! Loading is all or nothing: every file that fails to parse or validate is reported with
 //! `file:line:column: what was expected`, and a knowledge base with any error is not used.
 
+pub mod graph;
 pub mod lint;
 pub mod rule;
 pub mod signature;
@@ -191,7 +192,7 @@ impl Knowledge {
         if !errs.is_empty() {
             return Err(errs);
         }
-        k.order = crate::engine::graph::evaluation_order(&k)?;
+        k.order = graph::evaluation_order(&k)?;
         Ok(k)
     }
 

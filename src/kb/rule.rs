@@ -5,7 +5,7 @@
 //! time it is met and must be equal every later time (a join); `"$tmp.path"` reads a field
 //! of the fact bound with `as: "tmp"`. `"$$"` stands for a literal `$`.
 
-use crate::facts::Value;
+use crate::model::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;

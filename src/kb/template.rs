@@ -2,7 +2,7 @@
 //! with an optional filter (`{tmp.mode|octal}`, `{sig.min_size|bytes}`); `{{` and `}}` are
 //! literal braces. In fix commands every interpolated value is shell-quoted.
 
-use crate::facts::Value;
+use crate::model::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Piece {

@@ -2,7 +2,9 @@
 //! (`postconf`, `postqueue -j`, `doveconf -n`, ...); never anything that changes state.
 //! Under `--root` no command runs and a `NotRun` observation says so.
 
-use super::{Failure, Options, Payload, Recorder, Source};
+use crate::bundle::{Failure, Payload, Source};
+
+use super::{Options, Recorder};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

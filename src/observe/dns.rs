@@ -18,7 +18,8 @@
 //! from "server not answering" is for rules that also see what listens on port 53.
 
 use super::fs::read_file;
-use super::{Failure, Options, Payload, Recorder, Source};
+use super::{Options, Recorder};
+use crate::bundle::{Failure, Payload, Source};
 use crate::facts::dns::{chroot_path, normalize, parse_answer, parse_resolv_conf, planned_queries, HOSTS, MAXNS, RESOLV_CONF};
 use crate::facts::postconf::{config_from, Config};
 use domain::base::iana::{Rcode, Rtype};

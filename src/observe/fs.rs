@@ -4,7 +4,9 @@
 //! Reads only. `lstat` is used throughout, so a symlink is reported as a symlink and never
 //! followed out of the tree being inspected.
 
-use super::{Failure, Options, Payload, Recorder, Source, StatData};
+use crate::bundle::{Failure, Payload, Source, StatData};
+
+use super::{Options, Recorder};
 use crate::facts::postconf::Plan;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -273,7 +275,7 @@ pub fn collect_statvfs(opts: &Options, paths: &[String], rec: &mut Recorder) {
         }
         let real = opts.host_path(p);
         rec.record(source, || match nix::sys::statvfs::statvfs(&real) {
-            Ok(s) => Payload::Statvfs(super::FsData {
+            Ok(s) => Payload::Statvfs(crate::bundle::FsData {
                 block_size: s.fragment_size(),
                 blocks: s.blocks(),
                 blocks_available: s.blocks_available(),
@@ -337,7 +339,7 @@ fn list_tree(real: &std::path::Path, depth: usize, max: usize) -> Payload {
         }
         let Ok(md) = e.metadata() else { continue };
         let rel = e.path().strip_prefix(real).map(|p| p.display().to_string()).unwrap_or_default();
-        entries.push(super::ListEntry { path: rel, size: md.size(), mtime: md.mtime(), mode: md.mode(), uid: md.uid() });
+        entries.push(crate::bundle::ListEntry { path: rel, size: md.size(), mtime: md.mtime(), mode: md.mode(), uid: md.uid() });
     }
     Payload::Listing { entries, truncated }
 }

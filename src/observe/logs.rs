@@ -18,9 +18,11 @@
 //! Every log read is recorded with the reason it was read (`Source::Log { reason }`).
 //! `--log FILE` replaces discovery and is read as given (not under `--root`).
 
-use super::{fs, Failure, Observation, Options, Payload, Recorder, Source};
-use crate::facts::logscan::{Scanner, Segment};
-use crate::facts::syslogconf::{self, MailShare};
+use super::{fs, Options, Recorder};
+
+use crate::bundle::{Failure, Observation, Payload, Source};
+use crate::logscan::{Scanner, Segment};
+use crate::parse::syslogconf::{self, MailShare};
 use std::collections::HashSet;
 
 /// How a syslog destination relates to the mail stream.
@@ -644,11 +646,11 @@ pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
 pub fn scan_files(
     files: &[(String, std::path::PathBuf)],
     k: &crate::kb::Knowledge,
-    spec: &crate::facts::time::WindowSpec,
+    spec: &crate::time::WindowSpec,
     unknown: bool,
     threads: usize,
-) -> Result<crate::facts::logscan::LogStats, String> {
-    use crate::facts::logscan::{self, Matcher, ScanOptions};
+) -> Result<crate::logscan::LogStats, String> {
+    use crate::logscan::{self, Matcher, ScanOptions};
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let gz = |p: &str| p.ends_with(".gz");
     let newest = files.iter().rev().find_map(|(p, r)| file_stamp(r, gz(p), true, now));
@@ -683,7 +685,7 @@ pub fn scan_files(
     stats.window = window;
     stats.trend_span = trend_span;
     for (path, problem) in problems {
-        stats.files.push(crate::facts::logscan::FileStats {
+        stats.files.push(crate::logscan::FileStats {
             path,
             lines: 0,
             skipped: 0,

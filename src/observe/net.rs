@@ -9,7 +9,9 @@
 //! `QUIT` (465 speaks TLS first: only the connection is tried). It leaves a
 //! connect/disconnect pair in the mail log; nothing else.
 
-use super::{fs, Failure, Options, Payload, Recorder, Source};
+use super::{fs, Options, Recorder};
+
+use crate::bundle::{Failure, Payload, Source};
 use crate::facts::net::TcpSocket;
 use crate::facts::postconf::Config;
 use std::collections::HashSet;

@@ -8,7 +8,9 @@
 //! read under the root. `systemctl` runs only on a live host booted with systemd.
 //! Nothing here writes anything or signals any process.
 
-use super::{fs, Failure, Options, Payload, Recorder, Source};
+use super::{fs, Options, Recorder};
+
+use crate::bundle::{Failure, Payload, Source};
 use crate::facts::postconf::Config;
 use std::path::Path;
 

@@ -1,9 +1,9 @@
 //! `mailsleuth logs stats` and `logs unknown`: the log overview, human and JSON.
 
-use crate::facts::logscan::{LogStats, SigStats, TREND_BUCKETS};
-use crate::facts::time::format as when;
 use crate::kb::signature::LogSeverity;
+use crate::logscan::{LogStats, SigStats, TREND_BUCKETS};
 use crate::text::{human_bytes, sanitize};
+use crate::time::format as when;
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -63,7 +63,7 @@ fn sig<'a>(s: &'a LogStats, id: &str) -> Option<&'a SigStats> {
     s.signatures.iter().find(|x| x.id == id)
 }
 
-fn sizes_text(z: &crate::facts::logscan::Sizes) -> String {
+fn sizes_text(z: &crate::logscan::Sizes) -> String {
     if z.count == 0 {
         return String::new();
     }
@@ -215,7 +215,7 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
-fn sizes_json(z: &crate::facts::logscan::Sizes) -> Value {
+fn sizes_json(z: &crate::logscan::Sizes) -> Value {
     if z.count == 0 {
         return Value::Null;
     }

@@ -8,10 +8,10 @@
 pub mod human;
 pub mod logstats;
 
+use crate::bundle::Bundle;
 use crate::engine::{Diagnosis, Evaluation, Outcome, Status};
-use crate::facts::{FactSet, ReadStats};
 use crate::kb::Knowledge;
-use crate::observe::Bundle;
+use crate::model::{FactSet, ReadStats};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]

@@ -16,9 +16,9 @@
 //! Pure: parses the listings in the bundle; never runs a command. Garbage lines are
 //! skipped.
 
-use super::kinds::KindSpec;
-use super::{Fact, FactSet};
-use crate::observe::{Bundle, Observation, Payload, Source};
+use crate::bundle::{Bundle, Observation, Payload, Source};
+use crate::facts::kinds::KindSpec;
+use crate::model::{Fact, FactSet};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The ports whose filtering can defer, bounce or lock out mail, with their transport and
@@ -1305,17 +1305,17 @@ fn dedup_whys(problems: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::Bundle;
+    use crate::bundle::Bundle;
 
-    const NFT_INET: &str = include_str!("../../tests/fixtures/captured/firewall/nft-inet-filter.txt");
-    const NFT_FIREWALLD: &str = include_str!("../../tests/fixtures/captured/firewall/nft-firewalld-style.txt");
-    const IPT_NFT: &str = include_str!("../../tests/fixtures/captured/firewall/iptables-nft-save.txt");
-    const IP6T_NFT: &str = include_str!("../../tests/fixtures/captured/firewall/ip6tables-nft-save.txt");
-    const IPT_AS_NFT: &str = include_str!("../../tests/fixtures/captured/firewall/iptables-nft-as-nft.txt");
-    const IPT_RHEL: &str = include_str!("../../tests/fixtures/captured/firewall/iptables-legacy-rhel-save.txt");
-    const UFW_STATUS: &str = include_str!("../../tests/fixtures/captured/firewall/ufw-status-verbose.txt");
-    const UFW_IPT: &str = include_str!("../../tests/fixtures/captured/firewall/ufw-iptables-save.txt");
-    const FIREWALLD: &str = include_str!("../../tests/fixtures/captured/firewall/firewall-cmd-list-all.txt");
+    const NFT_INET: &str = include_str!("../../../tests/fixtures/captured/firewall/nft-inet-filter.txt");
+    const NFT_FIREWALLD: &str = include_str!("../../../tests/fixtures/captured/firewall/nft-firewalld-style.txt");
+    const IPT_NFT: &str = include_str!("../../../tests/fixtures/captured/firewall/iptables-nft-save.txt");
+    const IP6T_NFT: &str = include_str!("../../../tests/fixtures/captured/firewall/ip6tables-nft-save.txt");
+    const IPT_AS_NFT: &str = include_str!("../../../tests/fixtures/captured/firewall/iptables-nft-as-nft.txt");
+    const IPT_RHEL: &str = include_str!("../../../tests/fixtures/captured/firewall/iptables-legacy-rhel-save.txt");
+    const UFW_STATUS: &str = include_str!("../../../tests/fixtures/captured/firewall/ufw-status-verbose.txt");
+    const UFW_IPT: &str = include_str!("../../../tests/fixtures/captured/firewall/ufw-iptables-save.txt");
+    const FIREWALLD: &str = include_str!("../../../tests/fixtures/captured/firewall/firewall-cmd-list-all.txt");
 
     fn obs(id: u32, argv: &[&str], payload: Payload) -> Observation {
         Observation { id, source: Source::Command { argv: argv.iter().map(|s| s.to_string()).collect() }, at: 0, elapsed_ms: 0, payload }
@@ -1324,7 +1324,7 @@ mod tests {
         Payload::Text { text: t.to_string(), first_line: 1, skipped_bytes: 0, lossy: false, exit: Some(0) }
     }
     fn not_found(prog: &str) -> Payload {
-        Payload::Failed { failure: crate::observe::Failure::NotInstalled, message: format!("{prog}: not found") }
+        Payload::Failed { failure: crate::bundle::Failure::NotInstalled, message: format!("{prog}: not found") }
     }
     fn bundle(observations: Vec<Observation>) -> Bundle {
         Bundle::of("mx1", "/", true, observations)
@@ -1531,7 +1531,7 @@ mod tests {
     #[test]
     fn frontends_are_the_fallback_when_no_kernel_listing_was_read() {
         let denied =
-            Payload::Failed { failure: crate::observe::Failure::Io, message: "exit 1: Permission denied (you must be root)".into() };
+            Payload::Failed { failure: crate::bundle::Failure::Io, message: "exit 1: Permission denied (you must be root)".into() };
         let b = bundle(vec![
             obs(0, &["nft", "list", "ruleset"], denied.clone()),
             obs(1, &["iptables-save"], denied.clone()),
@@ -1571,7 +1571,7 @@ mod tests {
 
     #[test]
     fn nothing_readable_is_unavailable_with_the_reason() {
-        let not_run = Payload::Failed { failure: crate::observe::Failure::NotRun, message: "--root given: commands are not run".into() };
+        let not_run = Payload::Failed { failure: crate::bundle::Failure::NotRun, message: "--root given: commands are not run".into() };
         let fs = facts_of(&bundle(vec![obs(0, &["nft", "list", "ruleset"], not_run.clone()), obs(1, &["iptables-save"], not_run)]));
         let u = fs.unavailable_for("firewall_block");
         assert_eq!(u.len(), 1);

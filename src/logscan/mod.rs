@@ -15,11 +15,13 @@
 //! logs `removed`, and the least recently seen are finalised when it is full. Evidence is
 //! sampled (the first lines and the last of each signature and status), never accumulated.
 
-use super::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
-use super::quickmatch::{same_bytes, QuickMatch};
-use super::time::{parse_stamp, Window};
-use super::{Evidence, Fact, FactSet};
+pub mod quickmatch;
+
+use crate::facts::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
 use crate::kb::signature::{LogSeverity, Signature};
+use crate::model::{Evidence, Fact, FactSet};
+use crate::time::{parse_stamp, Window};
+use quickmatch::{same_bytes, QuickMatch};
 use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -242,7 +244,7 @@ pub struct Matcher<'k> {
     /// Own regex copies: each clone has its own match cache, so threads never contend.
     regexes: Vec<regex::Regex>,
     /// Per signature: the captures counted into `log_values` (`knowledge/log-values.ron`).
-    tally: Vec<Option<&'static super::logvalues::TallySpec>>,
+    tally: Vec<Option<&'static crate::facts::logvalues::TallySpec>>,
     /// Literal index → the [`Words`] bits it stands for (found in the same pass).
     words: Vec<u32>,
     /// Per signature: a catch-all (see [`Matcher::is_catch_all`]), decided once.
@@ -314,7 +316,7 @@ impl<'k> Matcher<'k> {
         }
         let sample = sigs.iter().flat_map(|s| &s.examples).map(|e| split_syslog(&e.line).message);
         let index = LiteralIndex::new(literals, sample);
-        let specs = super::logvalues::tallies();
+        let specs = crate::facts::logvalues::tallies();
         let tally = sigs.iter().map(|s| specs.get(&s.id)).collect();
         let catch_all = sigs.iter().map(|s| s.priority <= 0 && s.category == "other").collect();
         Matcher {
@@ -366,7 +368,7 @@ impl<'k> Matcher<'k> {
     }
 
     /// The best signature for `message` of `program`: highest priority, then catalogue
-    /// order — the same answer as [`super::logs::classify`], found without trying them all.
+    /// order — the same answer as [`crate::facts::logs::classify`], found without trying them all.
     pub fn best(&self, program: Option<&str>, message: &str) -> Option<usize> {
         self.best_and_words(program, message).0
     }
@@ -692,7 +694,7 @@ pub struct Scan {
     /// joined with the previous segment's open messages when merged.
     orphans: Vec<(u128, Msg)>,
     /// (signature, group, field) → values counted, and the files they came from.
-    values: HashMap<(u16, String, String), (super::logvalues::Tally, Vec<u32>)>,
+    values: HashMap<(u16, String, String), (crate::facts::logvalues::Tally, Vec<u32>)>,
     dests: HashMap<String, DestAgg>,
     dests_dropped: u64,
     templates: HashMap<String, Template>,
@@ -908,7 +910,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
     }
 
     /// Count the values of the captures `spec` names (few lines: the tallied signatures).
-    fn tally(&mut self, i: usize, spec: &super::logvalues::TallySpec, l: &LogLine<'_>, loc: Loc) {
+    fn tally(&mut self, i: usize, spec: &crate::facts::logvalues::TallySpec, l: &LogLine<'_>, loc: Loc) {
         let re = &self.m.regexes[i];
         // The bare `word: text` reading of `classify` matched the whole line.
         let whole;
@@ -1488,7 +1490,7 @@ pub struct ValueStats {
     pub signature: String,
     pub group: String,
     pub field: String,
-    pub tally: super::logvalues::Tally,
+    pub tally: crate::facts::logvalues::Tally,
     pub files: Vec<String>,
 }
 
@@ -1647,8 +1649,8 @@ impl LogStats {
         out.stats.log_lines_skipped += t.skipped;
         out.stats.log_lines_matched += t.matched;
         out.stats.log_lines_outside_window += t.outside;
-        out.stats.log_window_since = self.window.since.map(super::time::format);
-        out.stats.log_window_until = self.window.until.map(super::time::format);
+        out.stats.log_window_since = self.window.since.map(crate::time::format);
+        out.stats.log_window_until = self.window.until.map(crate::time::format);
     }
 }
 

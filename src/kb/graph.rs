@@ -3,7 +3,7 @@
 //! evaluation follows a topological order, so every producer of a kind has run before any
 //! rule reads it — which is also what makes negation ("no fact X") safe (stratification).
 
-use super::super::kb::{KbError, Knowledge};
+use super::{KbError, Knowledge};
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::BTreeMap;
