@@ -14,7 +14,7 @@
 //! a noisy machine slows them alike), what each phase adds, and the budget per line that
 //! one second per GiB on two cores leaves for a log of these lines.
 
-use mailsleuth::facts::logs::split_syslog;
+use mailsleuth::logscan::line::split_syslog;
 use mailsleuth::logscan::{scan_segments, Matcher, ScanOptions, Segment, TextSegment};
 use std::hint::black_box;
 use std::time::Instant;

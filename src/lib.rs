@@ -35,3 +35,38 @@ pub fn diagnose_in_window(bundle: &Bundle, k: &Knowledge, window: &time::WindowS
     let eval = engine::run(k, facts);
     report::Report::new(bundle, k, eval)
 }
+
+/// `logs stats` and `logs unknown`: scan log files (oldest first) on `threads` threads.
+/// Files that cannot be opened are reported in the result, not fatal.
+pub fn log_stats(
+    files: &[(String, std::path::PathBuf)],
+    k: &Knowledge,
+    spec: &time::WindowSpec,
+    unknown: bool,
+    threads: usize,
+) -> Result<logscan::LogStats, String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let (oldest, newest) = observe::logs::files_span(files, now);
+    let window = spec.resolve(newest)?;
+    let opts = logscan::ScanOptions::new(window, now, oldest, newest, unknown);
+    let (segments, problems) = observe::logs::open_segments(files, threads);
+    if segments.is_empty() {
+        let all: Vec<String> = problems.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+        return Err(if all.is_empty() { "no mail log found".to_string() } else { all.join("; ") });
+    }
+    let segments: Vec<Box<dyn logscan::Segment>> = segments.into_iter().map(|s| Box::new(s) as Box<dyn logscan::Segment>).collect();
+    let mut stats = logscan::scan(&k.signatures, &opts, segments, threads);
+    for (path, problem) in problems {
+        stats.files.push(logscan::FileStats {
+            path,
+            lines: 0,
+            skipped: 0,
+            lossy: 0,
+            matched: 0,
+            outside: 0,
+            problem: Some(problem),
+            observation: None,
+        });
+    }
+    Ok(stats)
+}

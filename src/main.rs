@@ -457,7 +457,7 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
         input.files.iter().map(|p| (p.display().to_string(), p.clone())).collect()
     };
     let threads = input.threads.unwrap_or_else(mailsleuth::logscan::default_threads).max(1);
-    let stats = observe::logs::scan_files(&files, &k, &spec, unknown, threads).map_err(Fail)?;
+    let stats = mailsleuth::log_stats(&files, &k, &spec, unknown, threads).map_err(Fail)?;
     match (input.format, unknown) {
         (Format::Json, false) => println!("{}", logstats::to_json(&stats)),
         (Format::Json, true) => println!("{}", logstats::unknown_json(&stats, top)),
@@ -486,7 +486,7 @@ fn classify(k: &Knowledge, input: &PathBuf, format: Format) -> Result<u8, Fail> 
         }
         n += 1;
         let line = String::from_utf8_lossy(&buf);
-        let c = mailsleuth::facts::logs::classify_line(&k.signatures, &line);
+        let c = mailsleuth::logscan::classify::classify_line(&k.signatures, &line);
         match format {
             Format::Json => {
                 let v = serde_json::json!({

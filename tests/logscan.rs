@@ -2,8 +2,9 @@
 //! a scan in one piece: cutting a log anywhere, scanning the pieces on several threads and
 //! merging must give the same counts, message statuses and size ranges.
 
-use mailsleuth::facts::logs::{classify_line, split_syslog};
 use mailsleuth::kb::Knowledge;
+use mailsleuth::logscan::classify::classify_line;
+use mailsleuth::logscan::line::split_syslog;
 use mailsleuth::logscan::quickmatch::QuickMatch;
 use mailsleuth::logscan::{self, LogStats, Matcher, ScanOptions, Segment, TextSegment};
 
@@ -440,7 +441,7 @@ fn queue_id_reference(message: &str) -> Option<&str> {
 
 #[test]
 fn the_one_pass_tag_and_queue_id_parsers_agree_with_their_definitions() {
-    use mailsleuth::facts::logs::{queue_id, split_tag};
+    use mailsleuth::logscan::line::{queue_id, split_tag};
     let k = kb();
     let mut inputs: Vec<String> = Vec::new();
     let mut lines: Vec<String> = k.signatures.iter().flat_map(|s| s.examples.iter().map(|e| e.line.clone())).collect();

@@ -2,8 +2,8 @@
 //! captures it states, and not taken by another signature of higher priority (fail2ban's
 //! filter tests, line by line).
 
-use mailsleuth::facts::logs::classify_line;
 use mailsleuth::kb::Knowledge;
+use mailsleuth::logscan::classify::classify_line;
 
 #[test]
 fn every_signature_example_matches_its_own_signature_with_its_captures() {

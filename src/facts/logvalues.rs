@@ -13,10 +13,10 @@
 use super::kinds::KindSpec;
 use crate::bundle::Bundle;
 use crate::kb::Knowledge;
+use crate::logscan::tally::Tally;
 use crate::model::{Fact, FactSet};
 use crate::time::WindowSpec;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::collections::BTreeSet;
 
 pub const KINDS: &[KindSpec] = &[KindSpec {
     name: "log_values",
@@ -40,98 +40,42 @@ pub const KINDS: &[KindSpec] = &[KindSpec {
     ],
 }];
 
-const TALLY_RON: &str = include_str!("../../knowledge/log-values.ron");
-
 /// Values listed in `values` / `listing`.
 const SHOWN: usize = 10;
-/// Distinct values remembered per (signature, field); past it new values are not told apart.
-const MAX_DISTINCT: usize = 50_000;
 
-/// What is counted for one signature.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TallySpec {
-    /// Captures (or `program`) whose values are counted.
-    pub fields: Vec<String>,
-    /// A capture that splits the lines into groups counted apart (e.g. the lookup table).
-    #[serde(default)]
-    pub by: Option<String>,
-}
-
-/// Signature id → what is counted for it.
-pub fn tallies() -> &'static BTreeMap<String, TallySpec> {
-    static T: OnceLock<BTreeMap<String, TallySpec>> = OnceLock::new();
-    // The file is part of the binary and checked by a unit test; an error here is a build defect.
-    T.get_or_init(|| crate::kb::ron_options().from_str(TALLY_RON).unwrap_or_default())
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Tally {
-    counts: HashMap<String, u64>,
-    lines: u64,
-    /// Lines whose value was not remembered (MAX_DISTINCT reached).
-    unlisted: u64,
-}
-
-impl Tally {
-    pub fn merge(&mut self, o: Tally) {
-        self.lines += o.lines;
-        self.unlisted += o.unlisted;
-        for (v, n) in o.counts {
-            if let Some(c) = self.counts.get_mut(&v) {
-                *c += n;
-            } else if self.counts.len() < MAX_DISTINCT {
-                self.counts.insert(v, n);
-            } else {
-                self.unlisted += n;
-            }
-        }
+/// The `log_values` fact of one tally.
+pub fn values_fact(t: &Tally, sig: &str, group: &str, field: &str, sources: &BTreeSet<String>) -> Fact {
+    let mut by_count: Vec<(&String, &u64)> = t.counts.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let shown = &by_count[..by_count.len().min(SHOWN)];
+    let mut listing = shown.iter().map(|(v, n)| format!("{v} ×{n}")).collect::<Vec<_>>().join(", ");
+    let rest = by_count.len() - shown.len();
+    if rest > 0 {
+        listing.push_str(&format!(", … and {rest} more"));
     }
-
-    pub fn add(&mut self, v: &str) {
-        self.lines += 1;
-        if let Some(n) = self.counts.get_mut(v) {
-            *n += 1;
-        } else if self.counts.len() < MAX_DISTINCT {
-            self.counts.insert(v.to_string(), 1);
-        } else {
-            self.unlisted += 1;
-        }
-    }
-
-    pub fn fact(&self, sig: &str, group: &str, field: &str, sources: &BTreeSet<String>) -> Fact {
-        let mut by_count: Vec<(&String, &u64)> = self.counts.iter().collect();
-        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let shown = &by_count[..by_count.len().min(SHOWN)];
-        let mut listing = shown.iter().map(|(v, n)| format!("{v} ×{n}")).collect::<Vec<_>>().join(", ");
-        let rest = by_count.len() - shown.len();
-        if rest > 0 {
-            listing.push_str(&format!(", … and {rest} more"));
-        }
-        let values = crate::model::Value::List(shown.iter().map(|(v, _)| crate::model::Value::from(v.as_str())).collect());
-        let (top, top_count) = shown.first().map(|(v, n)| (v.as_str(), **n)).unwrap_or(("", 0));
-        let distinct = by_count.len() as u64 + u64::from(self.unlisted > 0);
-        let source = sources.iter().cloned().collect::<Vec<_>>().join(", ");
-        Fact::new("log_values")
-            .with("signature", sig)
-            .with("field", field)
-            .with("group", group)
-            .with("lines", self.lines)
-            .with("distinct", distinct)
-            .with("top", top)
-            .with("top_count", top_count)
-            .with("top_share", top_count.saturating_mul(100).checked_div(self.lines).unwrap_or(0))
-            .with("values", values)
-            .with("listing", listing.as_str())
-            .evidence(
-                source,
-                format!(
-                    "{field} in {} {sig}{} lines: {listing}",
-                    self.lines,
-                    if group.is_empty() { String::new() } else { format!(" ({group})") }
-                ),
-            )
-    }
+    let values = crate::model::Value::List(shown.iter().map(|(v, _)| crate::model::Value::from(v.as_str())).collect());
+    let (top, top_count) = shown.first().map(|(v, n)| (v.as_str(), **n)).unwrap_or(("", 0));
+    let distinct = by_count.len() as u64 + u64::from(t.unlisted > 0);
+    let source = sources.iter().cloned().collect::<Vec<_>>().join(", ");
+    Fact::new("log_values")
+        .with("signature", sig)
+        .with("field", field)
+        .with("group", group)
+        .with("lines", t.lines)
+        .with("distinct", distinct)
+        .with("top", top)
+        .with("top_count", top_count)
+        .with("top_share", top_count.saturating_mul(100).checked_div(t.lines).unwrap_or(0))
+        .with("values", values)
+        .with("listing", listing.as_str())
+        .evidence(
+            source,
+            format!(
+                "{field} in {} {sig}{} lines: {listing}",
+                t.lines,
+                if group.is_empty() { String::new() } else { format!(" ({group})") }
+            ),
+        )
 }
 
 /// Only the `log_values` facts for the lines inside the window `spec` asks for (the log
@@ -149,6 +93,7 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, spec: &WindowSpec, out: &
 mod tests {
     use super::*;
     use crate::bundle::{Bundle, Observation, Payload, Source};
+    use crate::kb::reference::tallies;
     use crate::model::Value;
 
     fn bundle(log: &str) -> Bundle {

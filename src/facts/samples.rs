@@ -10,8 +10,9 @@
 //! Pure, and cheap: only the handful of sampled lines is read, never the logs again.
 
 use super::kinds::KindSpec;
-use super::logs::{classify_line, split_syslog};
 use crate::kb::Knowledge;
+use crate::logscan::classify::classify_line;
+use crate::logscan::line::{queue_id, split_syslog};
 use crate::model::{Fact, FactSet, Value};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -170,7 +171,7 @@ pub fn sample_fact(k: &Knowledge, id: &str, category: &str, source: &str, raw: &
     if let Some((log, _)) = source.rsplit_once(':') {
         f.set("log", log);
     }
-    if let Some(q) = super::logs::queue_id(msg) {
+    if let Some(q) = queue_id(msg) {
         f.set("queue_id", q);
     }
     if let Some(to) = field(msg, "to=<").map(|v| v.trim_end_matches('>')) {

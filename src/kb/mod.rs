@@ -7,6 +7,7 @@
 
 pub mod graph;
 pub mod lint;
+pub mod reference;
 pub mod rule;
 pub mod signature;
 pub mod template;

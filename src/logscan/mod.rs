@@ -15,12 +15,15 @@
 //! logs `removed`, and the least recently seen are finalised when it is full. Evidence is
 //! sampled (the first lines and the last of each signature and status), never accumulated.
 
+pub mod classify;
+pub mod line;
 pub mod quickmatch;
+pub mod tally;
 
-use crate::facts::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
 use crate::kb::signature::{LogSeverity, Signature};
-use crate::model::{Evidence, Fact, FactSet};
+use crate::model::Evidence;
 use crate::time::{parse_stamp, Window};
+use line::{field, queue_id, split_syslog, LogLine, MAX_LINE};
 use quickmatch::{same_bytes, QuickMatch};
 use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA};
 use std::cell::RefCell;
@@ -244,7 +247,7 @@ pub struct Matcher<'k> {
     /// Own regex copies: each clone has its own match cache, so threads never contend.
     regexes: Vec<regex::Regex>,
     /// Per signature: the captures counted into `log_values` (`knowledge/log-values.ron`).
-    tally: Vec<Option<&'static crate::facts::logvalues::TallySpec>>,
+    tally: Vec<Option<&'static crate::kb::reference::TallySpec>>,
     /// Literal index → the [`Words`] bits it stands for (found in the same pass).
     words: Vec<u32>,
     /// Per signature: a catch-all (see [`Matcher::is_catch_all`]), decided once.
@@ -316,7 +319,7 @@ impl<'k> Matcher<'k> {
         }
         let sample = sigs.iter().flat_map(|s| &s.examples).map(|e| split_syslog(&e.line).message);
         let index = LiteralIndex::new(literals, sample);
-        let specs = crate::facts::logvalues::tallies();
+        let specs = crate::kb::reference::tallies();
         let tally = sigs.iter().map(|s| specs.get(&s.id)).collect();
         let catch_all = sigs.iter().map(|s| s.priority <= 0 && s.category == "other").collect();
         Matcher {
@@ -368,7 +371,7 @@ impl<'k> Matcher<'k> {
     }
 
     /// The best signature for `message` of `program`: highest priority, then catalogue
-    /// order — the same answer as [`crate::facts::logs::classify`], found without trying them all.
+    /// order — the same answer as [`classify::classify`], found without trying them all.
     pub fn best(&self, program: Option<&str>, message: &str) -> Option<usize> {
         self.best_and_words(program, message).0
     }
@@ -694,7 +697,7 @@ pub struct Scan {
     /// joined with the previous segment's open messages when merged.
     orphans: Vec<(u128, Msg)>,
     /// (signature, group, field) → values counted, and the files they came from.
-    values: HashMap<(u16, String, String), (crate::facts::logvalues::Tally, Vec<u32>)>,
+    values: HashMap<(u16, String, String), (tally::Tally, Vec<u32>)>,
     dests: HashMap<String, DestAgg>,
     dests_dropped: u64,
     templates: HashMap<String, Template>,
@@ -910,7 +913,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
     }
 
     /// Count the values of the captures `spec` names (few lines: the tallied signatures).
-    fn tally(&mut self, i: usize, spec: &crate::facts::logvalues::TallySpec, l: &LogLine<'_>, loc: Loc) {
+    fn tally(&mut self, i: usize, spec: &crate::kb::reference::TallySpec, l: &LogLine<'_>, loc: Loc) {
         let re = &self.m.regexes[i];
         // The bare `word: text` reading of `classify` matched the whole line.
         let whole;
@@ -1490,7 +1493,7 @@ pub struct ValueStats {
     pub signature: String,
     pub group: String,
     pub field: String,
-    pub tally: crate::facts::logvalues::Tally,
+    pub tally: tally::Tally,
     pub files: Vec<String>,
 }
 
@@ -1565,93 +1568,40 @@ impl LogStats {
             "none"
         }
     }
+}
 
-    /// Facts for the rules: `log_file`, `log_signature`, `delivery_summary`, `log_destination`,
-    /// `log_values`.
-    pub fn into_facts(self, out: &mut FactSet) {
-        let t = self.totals();
-        let has_trend = self.trend_span.is_some();
-        let word = |t: &[u64; TREND_BUCKETS]| if has_trend { trend_word(t) } else { "none" };
-        for f in &self.files {
-            let mut fact = Fact::new("log_file")
-                .with("path", f.path.as_str())
-                .with("lines", f.lines)
-                .with("skipped_lines", f.skipped)
-                .with("matched_lines", f.matched)
-                .evidence(f.path.as_str(), format!("{} lines read, {} matched a signature, {} skipped", f.lines, f.matched, f.skipped));
-            if let Some(o) = f.observation {
-                fact.observations.push(o);
-            }
-            out.push(fact);
-        }
-        for s in self.signatures {
-            let mut f = Fact::new("log_signature")
-                .with("id", s.id.as_str())
-                .with("program", s.program.as_str())
-                .with("category", s.category.as_str())
-                .with("severity", s.severity.as_str())
-                .with("count", s.count)
-                .with("messages", s.messages)
-                .with("trend", word(&s.trend));
-            if s.sizes.count > 0 {
-                f.set("min_size", s.sizes.min);
-                f.set("max_size", s.sizes.max);
-            }
-            if let Some(t) = &s.first_seen {
-                f.set("first_seen", t.as_str());
-            }
-            if let Some(t) = &s.last_seen {
-                f.set("last_seen", t.as_str());
-            }
-            if let Some(t) = s.first_at {
-                f.set("first_at", t);
-            }
-            if let Some(t) = s.last_at {
-                f.set("last_at", t);
-            }
-            f.evidence = s.evidence;
-            f.more_evidence = s.more_evidence;
-            out.push(f);
-        }
-        for s in self.statuses {
-            let mut f = Fact::new("delivery_summary")
-                .with("status", s.status.as_str())
-                .with("lines", s.lines)
-                .with("messages", s.messages)
-                .with("trend", word(&s.trend));
-            if s.sizes.count > 0 {
-                f.set("min_size", s.sizes.min);
-                f.set("max_size", s.sizes.max);
-            }
-            f.evidence = s.evidence;
-            f.more_evidence = s.more_evidence;
-            out.push(f);
-        }
-        for v in &self.values {
-            let files: std::collections::BTreeSet<String> = v.files.iter().cloned().collect();
-            out.push(v.tally.fact(&v.signature, &v.group, &v.field, &files));
-        }
-        for (rank, d) in self.destinations.iter().take(20).enumerate() {
-            let mut f = Fact::new("log_destination")
-                .with("domain", d.domain.as_str())
-                .with("rank", rank as u64 + 1)
-                .with("deferred", d.deferred)
-                .with("bounced", d.bounced);
-            if let Some((sig, n)) = d.reasons.first() {
-                f.set("top_signature", sig.as_str());
-                f.set("top_signature_lines", *n);
-            }
-            f.evidence.extend(d.sample.clone());
-            out.push(f);
-        }
-        out.stats.log_files += self.files.len() as u64;
-        out.stats.log_lines += t.lines;
-        out.stats.log_lines_skipped += t.skipped;
-        out.stats.log_lines_matched += t.matched;
-        out.stats.log_lines_outside_window += t.outside;
-        out.stats.log_window_since = self.window.since.map(crate::time::format);
-        out.stats.log_window_until = self.window.until.map(crate::time::format);
+/// The shortest span of log with a trend.
+pub const MIN_TREND_SPAN: i64 = 3600;
+
+/// The span the trend buckets cover: the window, narrowed to the lines there are.
+pub fn trend_span(window: Window, oldest: Option<i64>, newest: Option<i64>) -> Option<(i64, i64)> {
+    let end = match (window.until, newest) {
+        (Some(u), Some(n)) => u.min(n),
+        (u, n) => u.or(n)?,
+    };
+    let start = match (window.since, oldest) {
+        (Some(s), Some(o)) => s.max(o),
+        (s, o) => s.or(o)?,
+    };
+    // Under an hour of log says nothing about a trend.
+    (end - start >= MIN_TREND_SPAN).then_some((start, end))
+}
+
+impl ScanOptions {
+    /// Lines inside `window`; the trend over the part of it the lines cover (`oldest` to `newest`).
+    pub fn new(window: Window, reference: i64, oldest: Option<i64>, newest: Option<i64>, unknown: bool) -> ScanOptions {
+        ScanOptions { window, reference, trend_span: trend_span(window, oldest, newest), unknown }
     }
+}
+
+/// Scan `segments` on `threads` threads: the one way both the bundle's log texts (`why`) and
+/// log files (`logs stats`) are scanned. The stats carry the window and trend span used.
+pub fn scan(sigs: &[Signature], opts: &ScanOptions, segments: Vec<Box<dyn Segment + '_>>, threads: usize) -> LogStats {
+    let m = Matcher::new(sigs);
+    let mut stats = scan_segments(&m, opts, segments, threads).finish(sigs, opts.reference);
+    stats.window = opts.window;
+    stats.trend_span = opts.trend_span;
+    stats
 }
 
 // ---------------------------------------------------------------------------------------

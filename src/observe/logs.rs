@@ -440,7 +440,7 @@ pub struct FileSegment {
 }
 
 /// Read buffer of a file segment; a line longer than this is skipped, never buffered whole
-/// (lines over [`crate::facts::logs::MAX_LINE`] are skipped anyway).
+/// (lines over [`crate::logscan::line::MAX_LINE`] are skipped anyway).
 const READ_BUF: usize = 1 << 20;
 
 impl FileSegment {
@@ -580,7 +580,7 @@ impl Segment for FileSegment {
 /// the trend (the head or tail is read; a gzip file is decompressed to its end if needed).
 pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i64) -> Option<i64> {
     use std::io::{Read, Seek, SeekFrom};
-    let stamp = |l: &str| crate::facts::logs::line_stamp(l, reference);
+    let stamp = |l: &str| crate::logscan::line::line_stamp(l, reference);
     let mut f = std::fs::File::open(real).ok()?;
     if gz {
         let dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
@@ -641,23 +641,9 @@ pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
     out
 }
 
-/// Scan log files (oldest first) on `threads` threads: `logs stats` and `logs unknown`.
-/// Files that cannot be opened are reported in the result, not fatal.
-pub fn scan_files(
-    files: &[(String, std::path::PathBuf)],
-    k: &crate::kb::Knowledge,
-    spec: &crate::time::WindowSpec,
-    unknown: bool,
-    threads: usize,
-) -> Result<crate::logscan::LogStats, String> {
-    use crate::logscan::{self, Matcher, ScanOptions};
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let gz = |p: &str| p.ends_with(".gz");
-    let newest = files.iter().rev().find_map(|(p, r)| file_stamp(r, gz(p), true, now));
-    let oldest = files.iter().find_map(|(p, r)| file_stamp(r, gz(p), false, now));
-    let window = spec.resolve(newest)?;
-    let trend_span = crate::facts::logs::trend_span(window, oldest, newest);
-    let opts = ScanOptions { window, reference: now, trend_span, unknown };
+/// The log files that can be opened, as segments of at least 16 MiB (a few per thread, so a
+/// slow piece does not idle a core), and (path, error) for those that cannot.
+pub fn open_segments(files: &[(String, std::path::PathBuf)], threads: usize) -> (Vec<FileSegment>, Vec<(String, String)>) {
     let mut problems: Vec<(String, String)> = Vec::new();
     let readable: Vec<(String, std::path::PathBuf)> = files
         .iter()
@@ -670,33 +656,17 @@ pub fn scan_files(
         })
         .cloned()
         .collect();
-    if readable.is_empty() {
-        let all: Vec<String> = problems.iter().map(|(p, e)| format!("{p}: {e}")).collect();
-        return Err(if all.is_empty() { "no mail log found".to_string() } else { all.join("; ") });
-    }
     let total: u64 = readable.iter().map(|(_, r)| std::fs::metadata(r).map_or(0, |m| m.len())).sum();
-    // Pieces of at least 16 MiB, a few per thread so a slow piece does not idle a core.
     let piece = (total / (threads as u64 * 4).max(1)).max(16 << 20);
-    let segments: Vec<Box<dyn Segment>> =
-        FileSegment::plan(&readable, piece).into_iter().map(|s| Box::new(s) as Box<dyn Segment>).collect();
-    let m = Matcher::new(&k.signatures);
-    let scan = logscan::scan_segments(&m, &opts, segments, threads);
-    let mut stats = scan.finish(&k.signatures, opts.reference);
-    stats.window = window;
-    stats.trend_span = trend_span;
-    for (path, problem) in problems {
-        stats.files.push(crate::logscan::FileStats {
-            path,
-            lines: 0,
-            skipped: 0,
-            lossy: 0,
-            matched: 0,
-            outside: 0,
-            problem: Some(problem),
-            observation: None,
-        });
-    }
-    Ok(stats)
+    (FileSegment::plan(&readable, piece), problems)
+}
+
+/// The oldest and the newest stamp of a list of log files (oldest file first).
+pub fn files_span(files: &[(String, std::path::PathBuf)], reference: i64) -> (Option<i64>, Option<i64>) {
+    let gz = |p: &str| p.ends_with(".gz");
+    let newest = files.iter().rev().find_map(|(p, r)| file_stamp(r, gz(p), true, reference));
+    let oldest = files.iter().find_map(|(p, r)| file_stamp(r, gz(p), false, reference));
+    (oldest, newest)
 }
 
 #[cfg(test)]
