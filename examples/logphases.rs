@@ -34,7 +34,7 @@ fn main() {
         }
     };
     let text = String::from_utf8_lossy(&bytes);
-    let k = match mailsleuth::kb::Knowledge::load(&[], false) {
+    let k = match mailsleuth::load_knowledge(&[], false) {
         Ok(k) => k,
         Err(errors) => {
             for e in errors {

@@ -24,6 +24,17 @@ pub mod time;
 use bundle::Bundle;
 use kb::Knowledge;
 
+/// The embedded knowledge base plus the given rule directories (and the system directory
+/// when `system` is set), checked against the kinds the producers declare.
+pub fn load_knowledge(extra: &[std::path::PathBuf], system: bool) -> Result<Knowledge, Vec<kb::KbError>> {
+    Knowledge::load(facts::kinds::base_kinds().collect(), extra, system)
+}
+
+/// A knowledge base of the given files only (tests), checked against the producers' kinds.
+pub fn knowledge_from_files(files: Vec<(String, String)>) -> Result<Knowledge, Vec<kb::KbError>> {
+    Knowledge::from_files(facts::kinds::base_kinds().collect(), files)
+}
+
 /// Parse a bundle and run every rule: the whole diagnosis, without touching any system.
 pub fn diagnose(bundle: &Bundle, k: &Knowledge) -> report::Report {
     diagnose_in_window(bundle, k, &time::WindowSpec::default())

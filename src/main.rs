@@ -3,7 +3,6 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mailsleuth::bundle::Bundle;
-use mailsleuth::engine::explain;
 use mailsleuth::kb::{lint, Knowledge};
 use mailsleuth::observe::{self, Options};
 use mailsleuth::report::human::{self, Style};
@@ -275,7 +274,7 @@ fn main() -> ExitCode {
 }
 
 fn load_kb(kb: &Kb) -> Result<Knowledge, Fail> {
-    Knowledge::load(&kb.rules, !kb.no_system_rules).map_err(|errs| {
+    mailsleuth::load_knowledge(&kb.rules, !kb.no_system_rules).map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
         Fail(format!("the knowledge base has errors; nothing was loaded:\n{}", lines.join("\n")))
     })
@@ -302,20 +301,8 @@ fn options(g: &Gather) -> Result<Options, Fail> {
     })
 }
 
-fn read_bundle(path: &PathBuf) -> Result<Bundle, Fail> {
-    let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
-    let b: Bundle = serde_json::from_str(&text).map_err(|e| Fail(format!("{}: not a mailsleuth bundle: {e}", path.display())))?;
-    if b.format != mailsleuth::bundle::BUNDLE_FORMAT || b.version > mailsleuth::bundle::BUNDLE_VERSION {
-        return Err(Fail(format!(
-            "{}: bundle format {} v{} is not one this mailsleuth reads ({} v{})",
-            path.display(),
-            b.format,
-            b.version,
-            mailsleuth::bundle::BUNDLE_FORMAT,
-            mailsleuth::bundle::BUNDLE_VERSION
-        )));
-    }
-    Ok(b)
+fn read_bundle(path: &std::path::Path) -> Result<Bundle, Fail> {
+    mailsleuth::bundle::load(path).map_err(Fail)
 }
 
 fn run(cmd: Command) -> Result<u8, Fail> {
@@ -378,70 +365,15 @@ fn diagnose_and_print(
 }
 
 fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
-    let Some(r) = k.rule(id) else {
-        let hint = mailsleuth::text::did_you_mean(id, k.rules.iter().map(|r| r.rule.id.as_str()))
-            .map(|h| format!(" — did you mean `{h}`?"))
-            .unwrap_or_default();
-        return Err(Fail(format!("no rule `{id}`{hint}")));
-    };
-    let Some(eval) = &report.evaluation else { return Err(Fail("no evaluation".into())) };
-    let outcome = eval.outcome(id);
-    println!("rule {id} ({})", r.file);
-    println!("  {}", r.rule.title);
-    if let Some(o) = outcome {
-        println!("  outcome: {:?}{}", o.status, if o.detail.is_empty() { String::new() } else { format!(" — {}", o.detail) });
-        for m in &o.missing {
-            println!("  not observed: {}: {} (kind {})", m.what, m.why, m.kind);
-        }
-    }
-    for (i, step) in explain::explain(r, &eval.facts).iter().enumerate() {
-        let mark = if step.held { "✓ held" } else { "✗ did not hold" };
-        println!(
-            "\n  condition {}: {}\n    {mark} ({} solution(s) so far)",
-            i + 1,
-            mailsleuth::text::sanitize(&step.condition),
-            step.solutions
-        );
-        for c in &step.candidates {
-            let fact = mailsleuth::text::sanitize(&c.fact);
-            if c.failed.is_empty() {
-                println!("    matches  {fact}");
-            } else {
-                println!("    rejects  {fact}");
-                for f in &c.failed {
-                    println!("             because {}", mailsleuth::text::sanitize(f));
-                }
-            }
-        }
-        if step.more > 0 {
-            println!("    … and {} more facts of this kind", step.more);
-        }
-    }
+    print!("{}", mailsleuth::report::explain::render(report, k, id).map_err(Fail)?);
     Ok(0)
 }
 
 fn print_facts(b: &Bundle, k: &Knowledge, window: &mailsleuth::time::WindowSpec, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
     let facts = mailsleuth::facts::parse::facts_in_window(b, k, window);
-    let selected: Vec<&mailsleuth::model::Fact> = facts.all().iter().filter(|f| kind.is_none_or(|want| f.kind == want)).collect();
     match format {
-        Format::Json => {
-            let v = serde_json::json!({ "facts": selected, "unavailable": facts.unavailable, "observations": b.observations.iter().map(|o| serde_json::json!({"id": o.id, "source": o.source.label(), "elapsed_ms": o.elapsed_ms, "problem": o.problem()})).collect::<Vec<_>>() });
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
-        Format::Human => {
-            for f in selected {
-                println!("{}", mailsleuth::text::sanitize(&f.summary()));
-                for e in f.evidence.iter().take(3) {
-                    println!("    from {}: {}", mailsleuth::text::sanitize(&e.source), mailsleuth::text::sanitize(&e.text));
-                }
-                if f.more_evidence > 0 {
-                    println!("    … and {} more", f.more_evidence);
-                }
-            }
-            for u in facts.unavailable.iter().filter(|u| kind.is_none_or(|want| u.kind == want)) {
-                println!("unavailable {}: {}: {}", u.kind, mailsleuth::text::sanitize(&u.what), mailsleuth::text::sanitize(&u.why));
-            }
-        }
+        Format::Json => println!("{}", mailsleuth::report::facts::json(b, &facts, kind)?),
+        Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind)),
     }
     Ok(0)
 }
@@ -532,7 +464,7 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
             Ok(0)
         }
         RulesCmd::Lint { kb } => {
-            let k = match Knowledge::load(&kb.rules, !kb.no_system_rules) {
+            let k = match mailsleuth::load_knowledge(&kb.rules, !kb.no_system_rules) {
                 Ok(k) => k,
                 Err(errs) => {
                     for e in errs {

@@ -277,3 +277,30 @@ impl FactSet {
         self.facts.is_empty()
     }
 }
+
+/// The type of a declared field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Integer,
+    Bool,
+    List,
+}
+
+/// One declared field: name, type, meaning.
+pub type FieldSpec = (&'static str, FieldType, &'static str);
+
+/// A fact kind a producer declares: its name, who produces it, what it means, its fields.
+#[derive(Debug)]
+pub struct KindSpec {
+    pub name: &'static str,
+    pub producer: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [FieldSpec],
+}
+
+impl KindSpec {
+    pub fn has_field(&self, f: &str) -> bool {
+        self.fields.iter().any(|(n, _, _)| *n == f)
+    }
+}

@@ -7,7 +7,6 @@
 //! not keep them: the sysroot is copied to a private temporary directory first, so the
 //! checkout is never modified.
 
-use crate::bundle::Bundle;
 use crate::kb::Knowledge;
 use crate::observe::{self, Options};
 use crate::report::Report;
@@ -167,9 +166,7 @@ pub fn run(dir: &Path, k: &Knowledge) -> Result<Outcome, String> {
     let expect = load_expect(dir)?;
     let bundle_path = dir.join("bundle.json");
     let (bundle, _guard) = if bundle_path.is_file() {
-        let text = std::fs::read_to_string(&bundle_path).map_err(|e| format!("{}: {e}", bundle_path.display()))?;
-        let b: Bundle = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", bundle_path.display()))?;
-        (b, None)
+        (crate::bundle::load(&bundle_path)?, None)
     } else {
         let guard = match prepare(dir, &name, &expect)? {
             Ok(g) => g,

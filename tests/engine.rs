@@ -7,7 +7,7 @@ use mailsleuth::kb::{KbError, Knowledge};
 use mailsleuth::model::{Fact, FactSet};
 
 fn kb(files: &[(&str, &str)]) -> Result<Knowledge, Vec<KbError>> {
-    Knowledge::from_files(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect())
+    mailsleuth::knowledge_from_files(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect())
 }
 
 fn ok_kb(files: &[(&str, &str)]) -> Knowledge {
@@ -357,7 +357,7 @@ fn a_type_error_in_a_test_is_an_error_outcome_not_a_panic() {
 
 #[test]
 fn the_embedded_knowledge_base_loads_and_lints_without_errors() {
-    let k = Knowledge::load(&[], false).unwrap_or_else(|e| panic!("{e:?}"));
+    let k = mailsleuth::load_knowledge(&[], false).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(k.rules.len() >= 7);
     let errors: Vec<String> = mailsleuth::kb::lint::check(&k).into_iter().filter(|d| d.error).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");

@@ -14,7 +14,6 @@
 //! one scenario at a time.
 
 use mailsleuth::bundle::Bundle;
-use mailsleuth::kb::Knowledge;
 use mailsleuth::model::{Fact, Value};
 use std::path::Path;
 use std::process::Command;
@@ -88,7 +87,7 @@ fn live_facts(out: &Path) -> mailsleuth::model::FactSet {
     let text = std::fs::read_to_string(out.join("bundle.json")).expect("bundle.json");
     let bundle: Bundle = serde_json::from_str(&text).expect("bundle parses");
     assert!(bundle.live);
-    let k = Knowledge::load(&[], false).expect("knowledge base");
+    let k = mailsleuth::load_knowledge(&[], false).expect("knowledge base");
     mailsleuth::facts::parse::facts_from(&bundle, &k)
 }
 
@@ -113,7 +112,7 @@ fn live_collect_inside_a_broken_real_postfix() {
     let bundle: Bundle = serde_json::from_str(&text).expect("bundle parses");
     assert!(bundle.live);
     assert_eq!(bundle.host, "mx1.lab.example");
-    let k = Knowledge::load(&[], false).expect("knowledge base");
+    let k = mailsleuth::load_knowledge(&[], false).expect("knowledge base");
     let facts = mailsleuth::facts::parse::facts_from(&bundle, &k);
     let of = |kind: &str| facts.of_kind(kind).cloned().collect::<Vec<Fact>>();
 

@@ -9,7 +9,7 @@ use mailsleuth::logscan::quickmatch::QuickMatch;
 use mailsleuth::logscan::{self, LogStats, Matcher, ScanOptions, Segment, TextSegment};
 
 fn kb() -> Knowledge {
-    Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"))
+    mailsleuth::load_knowledge(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"))
 }
 
 /// A small deterministic Postfix log in the exact Debian format: per message pickup or
@@ -402,7 +402,7 @@ fn the_quick_matcher_gives_up_on_runaway_backtracking_and_the_dfa_answers() {
     let file = format!(
         "(signatures: [(id: \"test.runaway\", regex: r\"{pattern}\", category: \"other\", severity: Warning, meaning: \"test\", examples: [(line: \"x !a;\")])])"
     );
-    let k = Knowledge::from_files(vec![("signatures/test.ron".to_string(), file)]).unwrap_or_else(|e| panic!("{e:?}"));
+    let k = mailsleuth::knowledge_from_files(vec![("signatures/test.ron".to_string(), file)]).unwrap_or_else(|e| panic!("{e:?}"));
     let m = Matcher::new(&k.signatures);
     assert!(!m.is_match(0, &hay));
     assert!(m.is_match(0, &format!("{hay};")));

@@ -2,7 +2,6 @@
 //! must not, what must rank first) is asserted, and the whole ranked report is snapshotted
 //! into the top-level snapshots/ folder so a review sees everything that moved.
 
-use mailsleuth::kb::Knowledge;
 use mailsleuth::report::human::{render, Style};
 use mailsleuth::scenario::{self, Outcome};
 use std::fmt::Write;
@@ -20,7 +19,7 @@ fn snapshot_text(run: &scenario::ScenarioRun) -> String {
 
 #[test]
 fn scenarios() {
-    let k = Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"));
+    let k = mailsleuth::load_knowledge(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"));
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);

@@ -2,12 +2,11 @@
 //! captures it states, and not taken by another signature of higher priority (fail2ban's
 //! filter tests, line by line).
 
-use mailsleuth::kb::Knowledge;
 use mailsleuth::logscan::classify::classify_line;
 
 #[test]
 fn every_signature_example_matches_its_own_signature_with_its_captures() {
-    let k = Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"));
+    let k = mailsleuth::load_knowledge(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"));
     assert!(!k.signatures.is_empty());
     let mut failures = Vec::new();
     let mut examples = 0;
@@ -37,7 +36,7 @@ fn every_signature_example_matches_its_own_signature_with_its_captures() {
 
 #[test]
 fn a_line_with_no_known_message_gets_no_signature() {
-    let k = Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"));
+    let k = mailsleuth::load_knowledge(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"));
     for line in [
         "Nov 23 10:45:29 mx1 postfix/qmgr[271]: 0BD7377: removed",
         "Nov 23 10:45:29 mx1 postfix/cleanup[288]: 0BD7377: message-id=<lab-1-1024@client.lab.example>",

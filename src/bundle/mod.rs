@@ -3,6 +3,7 @@
 //! saved bundle; nothing here interprets an observation.
 
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Where an observation came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,4 +222,22 @@ impl Bundle {
         let program = program.to_string();
         self.observations.iter().filter(move |o| matches!(&o.source, Source::Command { argv } if argv.first() == Some(&program)))
     }
+}
+
+/// Read a bundle saved by `collect`, refusing a file of another format or of a newer version
+/// than this mailsleuth reads.
+pub fn load(path: &Path) -> Result<Bundle, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let b: Bundle = serde_json::from_str(&text).map_err(|e| format!("{}: not a mailsleuth bundle: {e}", path.display()))?;
+    if b.format != BUNDLE_FORMAT || b.version > BUNDLE_VERSION {
+        return Err(format!(
+            "{}: bundle format {} v{} is not one this mailsleuth reads ({} v{})",
+            path.display(),
+            b.format,
+            b.version,
+            BUNDLE_FORMAT,
+            BUNDLE_VERSION
+        ));
+    }
+    Ok(b)
 }

@@ -13,10 +13,10 @@
 //! - `NXDOMAIN`, `NODATA`, `SERVFAIL`, `REFUSED` or `RCODE NAME`: the outcome when no record
 //!   of the asked type came back.
 
-use super::kinds::KindSpec;
 use super::postconf::{config_from, Config};
 use crate::bundle::{Bundle, Failure, Observation, Payload, Source};
 use crate::model::{Fact, FactSet, Value};
+use crate::model::{FieldType, KindSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -27,12 +27,12 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /etc/resolv.conf and its copy in Postfix's chroot (observe::dns)",
         doc: "a resolver configuration file Postfix may use",
         fields: &[
-            ("path", "string", "file path, e.g. /etc/resolv.conf or /var/spool/postfix/etc/resolv.conf"),
-            ("chroot", "bool", "true for the copy inside Postfix's chroot (queue_directory)"),
-            ("state", "string", "ok, absent, unreadable"),
-            ("nameservers", "list", "nameserver addresses in file order (glibc uses the first 3)"),
-            ("search", "list", "search domains (`search` or `domain`, the last one wins)"),
-            ("options", "list", "`options` words, e.g. timeout:2, rotate"),
+            ("path", FieldType::String, "file path, e.g. /etc/resolv.conf or /var/spool/postfix/etc/resolv.conf"),
+            ("chroot", FieldType::Bool, "true for the copy inside Postfix's chroot (queue_directory)"),
+            ("state", FieldType::String, "ok, absent, unreadable"),
+            ("nameservers", FieldType::List, "nameserver addresses in file order (glibc uses the first 3)"),
+            ("search", FieldType::List, "search domains (`search` or `domain`, the last one wins)"),
+            ("options", FieldType::List, "`options` words, e.g. timeout:2, rotate"),
         ],
     },
     KindSpec {
@@ -40,11 +40,11 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /etc/resolv.conf and its chroot copy (observe::dns)",
         doc: "one nameserver a resolv.conf names",
         fields: &[
-            ("nameserver", "string", "address as written, e.g. 127.0.0.53"),
-            ("path", "string", "the resolv.conf naming it"),
-            ("chroot", "bool", "true for the copy inside Postfix's chroot"),
-            ("position", "integer", "1-based position among the nameserver lines"),
-            ("used", "bool", "false past the third nameserver: glibc ignores it"),
+            ("nameserver", FieldType::String, "address as written, e.g. 127.0.0.53"),
+            ("path", FieldType::String, "the resolv.conf naming it"),
+            ("chroot", FieldType::Bool, "true for the copy inside Postfix's chroot"),
+            ("position", FieldType::Integer, "1-based position among the nameserver lines"),
+            ("used", FieldType::Bool, "false past the third nameserver: glibc ignores it"),
         ],
     },
     KindSpec {
@@ -52,9 +52,9 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: a system file and its copy in Postfix's chroot (observe::dns)",
         doc: "whether chrooted Postfix services see the same resolv.conf / hosts as the system",
         fields: &[
-            ("file", "string", "system path: /etc/resolv.conf or /etc/hosts"),
-            ("path", "string", "the copy's path, e.g. /var/spool/postfix/etc/resolv.conf"),
-            ("state", "string", "same, differs, absent (the system has the file, the chroot not)"),
+            ("file", FieldType::String, "system path: /etc/resolv.conf or /etc/hosts"),
+            ("path", FieldType::String, "the copy's path, e.g. /var/spool/postfix/etc/resolv.conf"),
+            ("state", FieldType::String, "same, differs, absent (the system has the file, the chroot not)"),
         ],
     },
     KindSpec {
@@ -62,10 +62,10 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /etc/hosts and its chroot copy (observe::dns)",
         doc: "one address line of a hosts file",
         fields: &[
-            ("address", "string", "IP address as written"),
-            ("names", "list", "host names and aliases, lower-cased"),
-            ("path", "string", "the hosts file"),
-            ("chroot", "bool", "true for the copy inside Postfix's chroot"),
+            ("address", FieldType::String, "IP address as written"),
+            ("names", FieldType::List, "host names and aliases, lower-cased"),
+            ("path", FieldType::String, "the hosts file"),
+            ("chroot", FieldType::Bool, "true for the copy inside Postfix's chroot"),
         ],
     },
     KindSpec {
@@ -73,14 +73,14 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: DNS queries made on a live host (observe::dns)",
         doc: "the answer to one DNS query, for one reason it was asked (one fact per purpose)",
         fields: &[
-            ("qtype", "string", "A, AAAA, MX, PTR"),
-            ("name", "string", "name asked for, lower-cased, no trailing dot (PTR: the address)"),
-            ("status", "string", "ok, nxdomain, nodata, servfail, refused, timeout, error"),
-            ("answers", "list", "record data of the asked type, e.g. `10 mx1.lab.example.`, `192.0.2.25`"),
-            ("targets", "list", "MX exchanges / PTR names without the trailing dot, or addresses (A/AAAA)"),
-            ("purpose", "string", "myhostname, mydomain, relayhost, ptr, destination"),
-            ("resolver", "string", "servers asked and their origin, e.g. `127.0.0.1:53 (/etc/resolv.conf)`"),
-            ("error", "string", "what went wrong (timeout, error and servfail only)"),
+            ("qtype", FieldType::String, "A, AAAA, MX, PTR"),
+            ("name", FieldType::String, "name asked for, lower-cased, no trailing dot (PTR: the address)"),
+            ("status", FieldType::String, "ok, nxdomain, nodata, servfail, refused, timeout, error"),
+            ("answers", FieldType::List, "record data of the asked type, e.g. `10 mx1.lab.example.`, `192.0.2.25`"),
+            ("targets", FieldType::List, "MX exchanges / PTR names without the trailing dot, or addresses (A/AAAA)"),
+            ("purpose", FieldType::String, "myhostname, mydomain, relayhost, ptr, destination"),
+            ("resolver", FieldType::String, "servers asked and their origin, e.g. `127.0.0.1:53 (/etc/resolv.conf)`"),
+            ("error", FieldType::String, "what went wrong (timeout, error and servfail only)"),
         ],
     },
 ];

@@ -16,28 +16,28 @@
 //! - check_policy_service: `inet:host:port` or `unix:pathname` (relative to
 //!   queue_directory), or a `{ ... }` group with per-service settings.
 
-use super::kinds::KindSpec;
 use super::mailconf::{services, Service};
 use super::postconf::{config_from, Config};
 use crate::bundle::Bundle;
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 
 pub const KINDS: &[KindSpec] = &[KindSpec {
     name: "external_service",
     producer: "parser: main.cf content_filter, smtpd_milters, non_smtpd_milters, check_policy_service (+ master.cf -o overrides)",
     doc: "a service outside Postfix that Postfix connects to for mail to pass: a content filter, a milter or a policy server",
     fields: &[
-        ("role", "string", "content_filter, milter or policy"),
-        ("param", "string", "the parameter naming it, e.g. content_filter, smtpd_milters, smtpd_recipient_restrictions"),
-        ("service", "string", "the master.cf service whose -o override sets it (absent: main.cf)"),
-        ("spec", "string", "the endpoint as written, e.g. smtp-amavis:[127.0.0.1]:10024, inet:127.0.0.1:8891"),
-        ("transport", "string", "content filters: the master.cf transport, e.g. smtp-amavis"),
-        ("type", "string", "inet (TCP), unix (a UNIX-domain socket) or pipe (a command: no endpoint)"),
-        ("host", "string", "inet: host name or address, without brackets"),
-        ("port", "integer", "inet: TCP port"),
-        ("address", "string", "inet: host:port as Postfix logs it in `connect to` warnings, e.g. 127.0.0.1:10023"),
-        ("path", "string", "unix: the socket path as Postfix resolves it (relative paths under queue_directory)"),
-        ("local", "bool", "inet: the host is this machine (loopback address or localhost)"),
+        ("role", FieldType::String, "content_filter, milter or policy"),
+        ("param", FieldType::String, "the parameter naming it, e.g. content_filter, smtpd_milters, smtpd_recipient_restrictions"),
+        ("service", FieldType::String, "the master.cf service whose -o override sets it (absent: main.cf)"),
+        ("spec", FieldType::String, "the endpoint as written, e.g. smtp-amavis:[127.0.0.1]:10024, inet:127.0.0.1:8891"),
+        ("transport", FieldType::String, "content filters: the master.cf transport, e.g. smtp-amavis"),
+        ("type", FieldType::String, "inet (TCP), unix (a UNIX-domain socket) or pipe (a command: no endpoint)"),
+        ("host", FieldType::String, "inet: host name or address, without brackets"),
+        ("port", FieldType::Integer, "inet: TCP port"),
+        ("address", FieldType::String, "inet: host:port as Postfix logs it in `connect to` warnings, e.g. 127.0.0.1:10023"),
+        ("path", FieldType::String, "unix: the socket path as Postfix resolves it (relative paths under queue_directory)"),
+        ("local", FieldType::Bool, "inet: the host is this machine (loopback address or localhost)"),
     ],
 }];
 

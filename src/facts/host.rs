@@ -1,10 +1,10 @@
 //! The host itself: identity (hostname, FQDN, /etc/mailname), filesystems (free space and
 //! inodes, read-only mounts) and where each user's mailbox is (Maildir or mbox).
 
-use super::kinds::KindSpec;
 use super::postconf::Config;
 use crate::bundle::{Bundle, Payload, Source};
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -12,14 +12,14 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /etc/hostname, `hostname -f`, /etc/mailname",
         doc: "the names the host goes by",
         fields: &[
-            ("hostname", "string", "short or full host name"),
-            ("fqdn", "string", "fully qualified name (`hostname -f`, live only)"),
-            ("mailname", "string", "/etc/mailname (Debian), when present"),
-            ("myhostname", "string", "Postfix myhostname (expanded)"),
-            ("myhostname_is_fqdn", "bool", "myhostname contains a dot"),
-            ("myhostname_in_mydestination", "bool", "myhostname is one of mydestination's entries (mail to it is local)"),
-            ("mailname_matches", "bool", "/etc/mailname equals myhostname (when both exist)"),
-            ("hostname_matches", "bool", "the host name (or FQDN) equals myhostname"),
+            ("hostname", FieldType::String, "short or full host name"),
+            ("fqdn", FieldType::String, "fully qualified name (`hostname -f`, live only)"),
+            ("mailname", FieldType::String, "/etc/mailname (Debian), when present"),
+            ("myhostname", FieldType::String, "Postfix myhostname (expanded)"),
+            ("myhostname_is_fqdn", FieldType::Bool, "myhostname contains a dot"),
+            ("myhostname_in_mydestination", FieldType::Bool, "myhostname is one of mydestination's entries (mail to it is local)"),
+            ("mailname_matches", FieldType::Bool, "/etc/mailname equals myhostname (when both exist)"),
+            ("hostname_matches", FieldType::Bool, "the host name (or FQDN) equals myhostname"),
         ],
     },
     KindSpec {
@@ -27,14 +27,14 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: statvfs (live only)",
         doc: "free space and inodes of the filesystem holding a mail path",
         fields: &[
-            ("path", "string", "the mail path (queue_directory, /tmp, mail spool, a home)"),
-            ("total_bytes", "integer", "size"),
-            ("free_bytes", "integer", "bytes available to unprivileged users"),
-            ("free_pct", "integer", "free bytes, percent"),
-            ("total_inodes", "integer", "inodes"),
-            ("free_inodes", "integer", "inodes available"),
-            ("free_inodes_pct", "integer", "free inodes, percent"),
-            ("readonly", "bool", "mounted read-only"),
+            ("path", FieldType::String, "the mail path (queue_directory, /tmp, mail spool, a home)"),
+            ("total_bytes", FieldType::Integer, "size"),
+            ("free_bytes", FieldType::Integer, "bytes available to unprivileged users"),
+            ("free_pct", FieldType::Integer, "free bytes, percent"),
+            ("total_inodes", FieldType::Integer, "inodes"),
+            ("free_inodes", FieldType::Integer, "inodes available"),
+            ("free_inodes_pct", FieldType::Integer, "free inodes, percent"),
+            ("readonly", FieldType::Bool, "mounted read-only"),
         ],
     },
     KindSpec {
@@ -42,13 +42,13 @@ pub const KINDS: &[KindSpec] = &[
         producer: "combiner: statvfs of queue_directory (live only) + queue_minfree, message_size_limit",
         doc: "whether the queue file system has the free space smtpd(8) demands before it accepts a MAIL FROM",
         fields: &[
-            ("path", "string", "queue_directory"),
-            ("free_bytes", "integer", "bytes available to unprivileged users (Postfix's own processes)"),
-            ("free_inodes", "integer", "inodes available"),
-            ("needed_bytes", "integer", "the larger of queue_minfree and 1.5 × message_size_limit"),
-            ("needed_by", "string", "which of the two sets it, with its value"),
-            ("enough", "bool", "free_bytes ≥ needed_bytes and an inode is left: smtpd accepts mail"),
-            ("problem", "string", "why not, in an admin's words (empty when enough)"),
+            ("path", FieldType::String, "queue_directory"),
+            ("free_bytes", FieldType::Integer, "bytes available to unprivileged users (Postfix's own processes)"),
+            ("free_inodes", FieldType::Integer, "inodes available"),
+            ("needed_bytes", FieldType::Integer, "the larger of queue_minfree and 1.5 × message_size_limit"),
+            ("needed_by", FieldType::String, "which of the two sets it, with its value"),
+            ("enough", FieldType::Bool, "free_bytes ≥ needed_bytes and an inode is left: smtpd accepts mail"),
+            ("problem", FieldType::String, "why not, in an admin's words (empty when enough)"),
         ],
     },
     KindSpec {
@@ -56,10 +56,10 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /proc/self/mounts (live only)",
         doc: "a mounted filesystem",
         fields: &[
-            ("mountpoint", "string", "where"),
-            ("fstype", "string", "type"),
-            ("device", "string", "source device"),
-            ("readonly", "bool", "has the ro option"),
+            ("mountpoint", FieldType::String, "where"),
+            ("fstype", FieldType::String, "type"),
+            ("device", FieldType::String, "source device"),
+            ("readonly", FieldType::Bool, "has the ro option"),
         ],
     },
     KindSpec {
@@ -67,14 +67,14 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: bounded listing of each user's Maildir",
         doc: "what a user's Maildir holds, and whether anything in it is not the user's",
         fields: &[
-            ("user", "string", "user name"),
-            ("path", "string", "the Maildir"),
-            ("messages", "integer", "message files in cur/ and new/ (all folders)"),
-            ("folders", "integer", "Maildir++ folders (.Name directories)"),
-            ("foreign", "integer", "files or directories not owned by the user"),
-            ("foreign_sample", "string", "one of them, with its owner uid"),
-            ("unreadable", "integer", "entries the owner cannot read or (directories) enter"),
-            ("truncated", "integer", "entries not listed (bound reached)"),
+            ("user", FieldType::String, "user name"),
+            ("path", FieldType::String, "the Maildir"),
+            ("messages", FieldType::Integer, "message files in cur/ and new/ (all folders)"),
+            ("folders", FieldType::Integer, "Maildir++ folders (.Name directories)"),
+            ("foreign", FieldType::Integer, "files or directories not owned by the user"),
+            ("foreign_sample", FieldType::String, "one of them, with its owner uid"),
+            ("unreadable", FieldType::Integer, "entries the owner cannot read or (directories) enter"),
+            ("truncated", FieldType::Integer, "entries not listed (bound reached)"),
         ],
     },
     KindSpec {
@@ -82,12 +82,12 @@ pub const KINDS: &[KindSpec] = &[
         producer: "combiner: passwd, home_mailbox / mail_location / mail_spool_directory",
         doc: "where a real user's mail is delivered (its directories are path_stat facts)",
         fields: &[
-            ("user", "string", "user name"),
-            ("uid", "integer", "user id"),
-            ("gid", "integer", "primary group id"),
-            ("home", "string", "home directory"),
-            ("format", "string", "maildir or mbox"),
-            ("path", "string", "the Maildir directory or mbox file"),
+            ("user", FieldType::String, "user name"),
+            ("uid", FieldType::Integer, "user id"),
+            ("gid", FieldType::Integer, "primary group id"),
+            ("home", FieldType::String, "home directory"),
+            ("format", FieldType::String, "maildir or mbox"),
+            ("path", FieldType::String, "the Maildir directory or mbox file"),
         ],
     },
 ];

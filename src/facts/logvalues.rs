@@ -10,11 +10,11 @@
 //! signature are taken on its matching lines only), so the counts agree with the
 //! `log_signature` facts and obey the same time window. Pure: reads the bundle only.
 
-use super::kinds::KindSpec;
 use crate::bundle::Bundle;
 use crate::kb::Knowledge;
 use crate::logscan::tally::Tally;
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 use crate::time::WindowSpec;
 use std::collections::BTreeSet;
 
@@ -23,20 +23,20 @@ pub const KINDS: &[KindSpec] = &[KindSpec {
     producer: "parser: mail logs + knowledge/log-values.ron (captures counted per signature)",
     doc: "the values one capture of a log signature took across the matching lines, most frequent first",
     fields: &[
-        ("signature", "string", "signature id, e.g. dovecot.login_auth_failed"),
-        ("field", "string", "capture name, e.g. user, client_ip, recipient; `program` is the syslog tag"),
+        ("signature", FieldType::String, "signature id, e.g. dovecot.login_auth_failed"),
+        ("field", FieldType::String, "capture name, e.g. user, client_ip, recipient; `program` is the syslog tag"),
         (
             "group",
-            "string",
+            FieldType::String,
             "the value of the signature's `by` capture the lines were split by (e.g. table: local recipient); empty when not split",
         ),
-        ("lines", "integer", "matching lines that carried a value for it"),
-        ("distinct", "integer", "how many different values"),
-        ("top", "string", "the most frequent value"),
-        ("top_count", "integer", "lines carrying the most frequent value"),
-        ("top_share", "integer", "top_count as a percentage of lines (rounded down)"),
-        ("values", "list", "the most frequent values (at most 10), most frequent first"),
-        ("listing", "string", "the same with their counts, for evidence: `alice ×4, bob ×1`"),
+        ("lines", FieldType::Integer, "matching lines that carried a value for it"),
+        ("distinct", FieldType::Integer, "how many different values"),
+        ("top", FieldType::String, "the most frequent value"),
+        ("top_count", FieldType::Integer, "lines carrying the most frequent value"),
+        ("top_share", FieldType::Integer, "top_count as a percentage of lines (rounded down)"),
+        ("values", FieldType::List, "the most frequent values (at most 10), most frequent first"),
+        ("listing", FieldType::String, "the same with their counts, for evidence: `alice ×4, bob ×1`"),
     ],
 }];
 
@@ -108,7 +108,7 @@ mod tests {
     }
 
     fn kb() -> Knowledge {
-        Knowledge::load(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"))
+        crate::load_knowledge(&[], false).unwrap_or_else(|e| panic!("knowledge base: {e:?}"))
     }
 
     #[test]

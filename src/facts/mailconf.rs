@@ -3,10 +3,10 @@
 //! the combination that says **how mail reaches the mailbox** (`delivery_agent`): which
 //! program delivers, and through which setting.
 
-use super::kinds::KindSpec;
 use super::postconf::{config_from, Config};
 use crate::bundle::{Bundle, Observation, Source};
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -14,17 +14,17 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /etc/postfix/master.cf (or `postconf -M`)",
         doc: "one service of Postfix's master.cf",
         fields: &[
-            ("name", "string", "service name, e.g. smtp, submission, maildrop"),
-            ("type", "string", "inet, unix, unix-dgram, fifo, pass"),
-            ("private", "string", "y, n or - (default y)"),
-            ("unpriv", "string", "y, n or -"),
-            ("chroot", "string", "y, n or - (Debian's default is y, upstream n)"),
-            ("wakeup", "string", "wakeup time or -"),
-            ("maxproc", "string", "process limit or -"),
-            ("command", "string", "daemon name, e.g. smtpd, pipe"),
-            ("args", "string", "the rest of the command line, with -o overrides"),
-            ("argv", "string", "for pipe(8): the argv= program and arguments"),
-            ("overrides", "list", "-o name=value overrides"),
+            ("name", FieldType::String, "service name, e.g. smtp, submission, maildrop"),
+            ("type", FieldType::String, "inet, unix, unix-dgram, fifo, pass"),
+            ("private", FieldType::String, "y, n or - (default y)"),
+            ("unpriv", FieldType::String, "y, n or -"),
+            ("chroot", FieldType::String, "y, n or - (Debian's default is y, upstream n)"),
+            ("wakeup", FieldType::String, "wakeup time or -"),
+            ("maxproc", FieldType::String, "process limit or -"),
+            ("command", FieldType::String, "daemon name, e.g. smtpd, pipe"),
+            ("args", FieldType::String, "the rest of the command line, with -o overrides"),
+            ("argv", FieldType::String, "for pipe(8): the argv= program and arguments"),
+            ("overrides", FieldType::List, "-o name=value overrides"),
         ],
     },
     KindSpec {
@@ -32,9 +32,9 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: `doveconf -n` or /etc/dovecot/dovecot.conf + conf.d/*.conf",
         doc: "one Dovecot setting",
         fields: &[
-            ("name", "string", "setting name, e.g. mail_location"),
-            ("value", "string", "its value"),
-            ("section", "string", "enclosing section, e.g. `protocol lda`; empty at top level"),
+            ("name", FieldType::String, "setting name, e.g. mail_location"),
+            ("value", FieldType::String, "its value"),
+            ("section", FieldType::String, "enclosing section, e.g. `protocol lda`; empty at top level"),
         ],
     },
     KindSpec {
@@ -42,9 +42,9 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /etc/courier/courierd, /etc/courier/maildroprc, /etc/maildroprc",
         doc: "one shell-style setting of Courier or maildrop",
         fields: &[
-            ("file", "string", "the file it came from"),
-            ("name", "string", "variable name, e.g. DEFAULTDELIVERY"),
-            ("value", "string", "its value, quotes removed"),
+            ("file", FieldType::String, "the file it came from"),
+            ("name", FieldType::String, "variable name, e.g. DEFAULTDELIVERY"),
+            ("value", FieldType::String, "its value, quotes removed"),
         ],
     },
     KindSpec {
@@ -52,14 +52,14 @@ pub const KINDS: &[KindSpec] = &[
         producer: "combiner: Postfix main.cf + master.cf, Courier courierd",
         doc: "how local mail reaches mailboxes",
         fields: &[
-            ("agent", "string", "maildrop, procmail, dovecot-lda, dovecot-lmtp, lmtp, local, virtual, other"),
+            ("agent", FieldType::String, "maildrop, procmail, dovecot-lda, dovecot-lmtp, lmtp, local, virtual, other"),
             (
                 "via",
-                "string",
+                FieldType::String,
                 "the setting that routes mail to it, e.g. mailbox_command, mailbox_transport, master.cf:maildrop, DEFAULTDELIVERY",
             ),
-            ("command", "string", "the command line or transport"),
-            ("socket", "string", "for an lmtp:unix: transport, the socket's path (relative ones are under queue_directory)"),
+            ("command", FieldType::String, "the command line or transport"),
+            ("socket", FieldType::String, "for an lmtp:unix: transport, the socket's path (relative ones are under queue_directory)"),
         ],
     },
     KindSpec {
@@ -67,11 +67,11 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: indexed lookup tables named in main.cf (hash:, btree:, lmdb:, cdb:)",
         doc: "a Postfix lookup table whose database is built from a source file by postmap/newaliases",
         fields: &[
-            ("param", "string", "the parameter naming it, e.g. alias_maps, transport_maps"),
-            ("type", "string", "hash, btree, lmdb or cdb"),
-            ("path", "string", "the source file"),
-            ("db_path", "string", "the database file postmap builds (path.db, .lmdb, .cdb)"),
-            ("tool", "string", "the command that rebuilds it from the source: postalias (alias tables) or postmap"),
+            ("param", FieldType::String, "the parameter naming it, e.g. alias_maps, transport_maps"),
+            ("type", FieldType::String, "hash, btree, lmdb or cdb"),
+            ("path", FieldType::String, "the source file"),
+            ("db_path", FieldType::String, "the database file postmap builds (path.db, .lmdb, .cdb)"),
+            ("tool", FieldType::String, "the command that rebuilds it from the source: postalias (alias tables) or postmap"),
         ],
     },
     KindSpec {
@@ -79,9 +79,9 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: mydestination, virtual_alias_domains, virtual_mailbox_domains, relay_domains",
         doc: "a domain main.cf lists in an address class (literal names only; type:table and /file entries are not read)",
         fields: &[
-            ("domain", "string", "the domain, lower-cased"),
-            ("param", "string", "the parameter listing it"),
-            ("class", "string", "local, virtual_alias, virtual_mailbox or relay (ADDRESS_CLASS_README)"),
+            ("domain", FieldType::String, "the domain, lower-cased"),
+            ("param", FieldType::String, "the parameter listing it"),
+            ("class", FieldType::String, "local, virtual_alias, virtual_mailbox or relay (ADDRESS_CLASS_README)"),
         ],
     },
     KindSpec {
@@ -89,26 +89,29 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: files and sockets main.cf names (smtpd TLS certificates and keys, the Dovecot SASL socket)",
         doc: "a file or socket a Postfix parameter names; its path_stat / path_absent facts say whether it exists",
         fields: &[
-            ("param", "string", "the parameter, e.g. smtpd_tls_cert_file"),
-            ("role", "string", "tls_cert, tls_key, tls_chain, sasl_socket"),
-            ("path", "string", "absolute path (a relative smtpd_sasl_path is under queue_directory)"),
-            ("value", "string", "the parameter's value as configured"),
+            ("param", FieldType::String, "the parameter, e.g. smtpd_tls_cert_file"),
+            ("role", FieldType::String, "tls_cert, tls_key, tls_chain, sasl_socket"),
+            ("path", FieldType::String, "absolute path (a relative smtpd_sasl_path is under queue_directory)"),
+            ("value", FieldType::String, "the parameter's value as configured"),
         ],
     },
     KindSpec {
         name: "postfix_instance",
         producer: "parser: multi_instance_directories",
         doc: "a secondary Postfix instance (postmulti)",
-        fields: &[("config_directory", "string", "its configuration directory"), ("readable", "bool", "whether its main.cf was read")],
+        fields: &[
+            ("config_directory", FieldType::String, "its configuration directory"),
+            ("readable", FieldType::Bool, "whether its main.cf was read"),
+        ],
     },
     KindSpec {
         name: "instance_setting",
         producer: "parser: main.cf of each secondary Postfix instance",
         doc: "one explicit setting of a secondary Postfix instance (the primary's are `postconf` facts)",
         fields: &[
-            ("instance", "string", "the instance's configuration directory"),
-            ("name", "string", "parameter name"),
-            ("value", "string", "its value as written (no expansion)"),
+            ("instance", FieldType::String, "the instance's configuration directory"),
+            ("name", FieldType::String, "parameter name"),
+            ("value", FieldType::String, "its value as written (no expansion)"),
         ],
     },
 ];

@@ -10,9 +10,9 @@
 //!
 //! Pure: reads the observations made by `observe::net`.
 
-use super::kinds::KindSpec;
 use crate::bundle::{Bundle, Observation, Payload, Source};
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 use crate::observe::net::{BANNER_PREFIX, BANNER_PROBE, INTERFACES, SOCKET_OWNERS, TCP, TCP6};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -24,14 +24,14 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: /proc/net/tcp, /proc/net/tcp6 (+ /proc/<pid>/fd for the owner, live host only)",
         doc: "a TCP socket listening for connections",
         fields: &[
-            ("proto", "string", "tcp (IPv4) or tcp6 (IPv6)"),
-            ("addr", "string", "local address: 127.0.0.1, ::1, 0.0.0.0 and :: mean every address"),
-            ("port", "integer", "local port"),
-            ("scope", "string", "any (0.0.0.0 or ::), loopback (127.0.0.0/8, ::1) or address (one address)"),
-            ("uid", "integer", "uid that owns the socket"),
-            ("inode", "integer", "socket inode (links the socket to its process)"),
-            ("process", "string", "name (comm) of the process holding the socket, e.g. master, dovecot (absent when unknown)"),
-            ("pid", "integer", "pid of that process (absent when unknown)"),
+            ("proto", FieldType::String, "tcp (IPv4) or tcp6 (IPv6)"),
+            ("addr", FieldType::String, "local address: 127.0.0.1, ::1, 0.0.0.0 and :: mean every address"),
+            ("port", FieldType::Integer, "local port"),
+            ("scope", FieldType::String, "any (0.0.0.0 or ::), loopback (127.0.0.0/8, ::1) or address (one address)"),
+            ("uid", FieldType::Integer, "uid that owns the socket"),
+            ("inode", FieldType::Integer, "socket inode (links the socket to its process)"),
+            ("process", FieldType::String, "name (comm) of the process holding the socket, e.g. master, dovecot (absent when unknown)"),
+            ("pid", FieldType::Integer, "pid of that process (absent when unknown)"),
         ],
     },
     KindSpec {
@@ -39,12 +39,12 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: getifaddrs(3) (live host only)",
         doc: "an address configured on a network interface",
         fields: &[
-            ("name", "string", "interface name, e.g. lo, eth0"),
-            ("addr", "string", "the address"),
-            ("family", "string", "inet or inet6"),
-            ("prefix", "integer", "prefix length of the netmask (absent when unknown)"),
-            ("loopback", "bool", "a loopback interface"),
-            ("up", "bool", "the interface is administratively up"),
+            ("name", FieldType::String, "interface name, e.g. lo, eth0"),
+            ("addr", FieldType::String, "the address"),
+            ("family", FieldType::String, "inet or inet6"),
+            ("prefix", FieldType::Integer, "prefix length of the netmask (absent when unknown)"),
+            ("loopback", FieldType::Bool, "a loopback interface"),
+            ("up", FieldType::Bool, "the interface is administratively up"),
         ],
     },
     KindSpec {
@@ -52,16 +52,16 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: a 2-second probe of local listeners on ports 25, 587 and 465 (live host only)",
         doc: "what a local SMTP listener answered when connected to: its greeting, or why there was none",
         fields: &[
-            ("addr", "string", "address connected to (127.0.0.1 / ::1 for a listener on every address)"),
-            ("port", "integer", "25, 587 or 465"),
+            ("addr", FieldType::String, "address connected to (127.0.0.1 / ::1 for a listener on every address)"),
+            ("port", FieldType::Integer, "25, 587 or 465"),
             (
                 "status",
-                "string",
+                FieldType::String,
                 "ok (a greeting was read), connected (465: implicit TLS, no greeting read), refused, timeout, closed, error",
             ),
-            ("banner", "string", "the greeting's first line, e.g. 220 mx1.example.org ESMTP Postfix (Debian/GNU)"),
-            ("code", "integer", "the greeting's reply code: 220 ready, 421/554 refusing service"),
-            ("error", "string", "why there was no greeting"),
+            ("banner", FieldType::String, "the greeting's first line, e.g. 220 mx1.example.org ESMTP Postfix (Debian/GNU)"),
+            ("code", FieldType::Integer, "the greeting's reply code: 220 ready, 421/554 refusing service"),
+            ("error", FieldType::String, "why there was no greeting"),
         ],
     },
 ];

@@ -3,11 +3,11 @@
 //! Facts in the spirit of Postfix's qshape: counts per queue, age buckets, top destinations,
 //! top delay reasons, sizes.
 
-use super::kinds::KindSpec;
 use crate::bundle::{Bundle, Payload, Source};
 #[cfg(test)]
 use crate::model::Value;
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 use std::collections::BTreeMap;
 
 pub const QUEUES: &[&str] = &["maildrop", "incoming", "active", "deferred", "hold"];
@@ -18,13 +18,13 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: `postqueue -j` or the spool listing",
         doc: "one Postfix queue (maildrop, incoming, active, deferred, hold)",
         fields: &[
-            ("queue", "string", "queue name"),
-            ("messages", "integer", "messages in it"),
-            ("total_bytes", "integer", "sum of message sizes"),
-            ("oldest_age_s", "integer", "age of the oldest message, seconds (0 when empty)"),
-            ("min_size", "integer", "smallest message (when not empty)"),
-            ("max_size", "integer", "largest message (when not empty)"),
-            ("source", "string", "postqueue -j or spool listing"),
+            ("queue", FieldType::String, "queue name"),
+            ("messages", FieldType::Integer, "messages in it"),
+            ("total_bytes", FieldType::Integer, "sum of message sizes"),
+            ("oldest_age_s", FieldType::Integer, "age of the oldest message, seconds (0 when empty)"),
+            ("min_size", FieldType::Integer, "smallest message (when not empty)"),
+            ("max_size", FieldType::Integer, "largest message (when not empty)"),
+            ("source", FieldType::String, "postqueue -j or spool listing"),
         ],
     },
     KindSpec {
@@ -32,9 +32,9 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: `postqueue -j` or the spool listing",
         doc: "messages of a queue by age bucket",
         fields: &[
-            ("queue", "string", "queue name"),
-            ("bucket", "string", "<5m, 5m-1h, 1h-4h, 4h-1d, 1d-5d, >5d"),
-            ("messages", "integer", "messages in the bucket"),
+            ("queue", FieldType::String, "queue name"),
+            ("bucket", FieldType::String, "<5m, 5m-1h, 1h-4h, 4h-1d, 1d-5d, >5d"),
+            ("messages", FieldType::Integer, "messages in the bucket"),
         ],
     },
     KindSpec {
@@ -42,10 +42,10 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: `postqueue -j`",
         doc: "top recipient domains of deferred and active mail (top 10)",
         fields: &[
-            ("domain", "string", "recipient domain"),
-            ("queue", "string", "deferred or active"),
-            ("recipients", "integer", "recipients waiting for it"),
-            ("rank", "integer", "1 for the busiest"),
+            ("domain", FieldType::String, "recipient domain"),
+            ("queue", FieldType::String, "deferred or active"),
+            ("recipients", FieldType::Integer, "recipients waiting for it"),
+            ("rank", FieldType::Integer, "1 for the busiest"),
         ],
     },
     KindSpec {
@@ -53,10 +53,10 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: `postqueue -j`",
         doc: "top delay reasons of deferred recipients (numbers and addresses masked for grouping; top 10)",
         fields: &[
-            ("reason", "string", "a sample delay_reason"),
-            ("recipients", "integer", "recipients deferred for this reason"),
-            ("domain", "string", "the most common recipient domain among them"),
-            ("rank", "integer", "1 for the most common"),
+            ("reason", FieldType::String, "a sample delay_reason"),
+            ("recipients", FieldType::Integer, "recipients deferred for this reason"),
+            ("domain", FieldType::String, "the most common recipient domain among them"),
+            ("rank", FieldType::Integer, "1 for the most common"),
         ],
     },
 ];

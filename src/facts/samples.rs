@@ -9,11 +9,11 @@
 //!
 //! Pure, and cheap: only the handful of sampled lines is read, never the logs again.
 
-use super::kinds::KindSpec;
 use crate::kb::Knowledge;
 use crate::logscan::classify::classify_line;
 use crate::logscan::line::{queue_id, split_syslog};
 use crate::model::{Fact, FactSet, Value};
+use crate::model::{FieldType, KindSpec};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -23,32 +23,36 @@ pub const KINDS: &[KindSpec] = &[KindSpec {
     producer: "combiner: the sampled lines of log_signature facts (remote replies, mail loops)",
     doc: "one sampled log line of a remote-reply or mail-loop signature, with what it says",
     fields: &[
-        ("id", "string", "signature id, e.g. remote.blocklisted"),
-        ("category", "string", "category of the signature"),
-        ("program", "string", "syslog program of the line, e.g. postfix/smtp, postfix/lmtp"),
-        ("source", "string", "FILE:LINE of the line"),
-        ("log", "string", "the log file"),
-        ("queue_id", "string", "Postfix queue id, when the line has one"),
-        ("to", "string", "recipient (to=<...>)"),
-        ("to_domain", "string", "recipient domain, lower-cased"),
-        ("status", "string", "sent, deferred, bounced (status=)"),
-        ("dsn", "string", "enhanced status code (the reply's, else dsn=)"),
-        ("relay", "string", "the remote host that answered, without address and port"),
-        ("relay_ip", "string", "its address"),
-        ("reply_code", "string", "SMTP reply code, e.g. 550"),
-        ("reply", "string", "the reply text"),
-        ("command", "string", "the SMTP command it answered, e.g. RCPT TO"),
-        ("domain", "string", "the domain a mail-loop line names"),
-        ("user", "string", "the user a delivery agent names (Dovecot's lda(user), local(8)'s `for user`)"),
-        ("path", "string", "the file a delivery agent names (a relative queue file is made absolute under queue_directory)"),
-        ("error", "string", "the system error a delivery agent reports, e.g. Permission denied"),
-        ("mount_path", "string", "the mail path whose file system holds `path` (an fs_usage path), when one does"),
-        ("fs_readonly", "bool", "whether that file system is read-only now (live statvfs only)"),
-        ("client_ip", "string", "the IPv4 address the reply says it refused (this host's, as the remote server saw it)"),
-        ("list", "string", "block lists: the list the reply names (a known list, the name after `blocked using`, or the receiver's own)"),
-        ("list_zone", "string", "block lists: the list's DNS zone, when it has one"),
-        ("list_delist", "string", "block lists: where the list explains and removes listings"),
-        ("lookup", "string", "block lists: the DNS name to query for client_ip in list_zone"),
+        ("id", FieldType::String, "signature id, e.g. remote.blocklisted"),
+        ("category", FieldType::String, "category of the signature"),
+        ("program", FieldType::String, "syslog program of the line, e.g. postfix/smtp, postfix/lmtp"),
+        ("source", FieldType::String, "FILE:LINE of the line"),
+        ("log", FieldType::String, "the log file"),
+        ("queue_id", FieldType::String, "Postfix queue id, when the line has one"),
+        ("to", FieldType::String, "recipient (to=<...>)"),
+        ("to_domain", FieldType::String, "recipient domain, lower-cased"),
+        ("status", FieldType::String, "sent, deferred, bounced (status=)"),
+        ("dsn", FieldType::String, "enhanced status code (the reply's, else dsn=)"),
+        ("relay", FieldType::String, "the remote host that answered, without address and port"),
+        ("relay_ip", FieldType::String, "its address"),
+        ("reply_code", FieldType::String, "SMTP reply code, e.g. 550"),
+        ("reply", FieldType::String, "the reply text"),
+        ("command", FieldType::String, "the SMTP command it answered, e.g. RCPT TO"),
+        ("domain", FieldType::String, "the domain a mail-loop line names"),
+        ("user", FieldType::String, "the user a delivery agent names (Dovecot's lda(user), local(8)'s `for user`)"),
+        ("path", FieldType::String, "the file a delivery agent names (a relative queue file is made absolute under queue_directory)"),
+        ("error", FieldType::String, "the system error a delivery agent reports, e.g. Permission denied"),
+        ("mount_path", FieldType::String, "the mail path whose file system holds `path` (an fs_usage path), when one does"),
+        ("fs_readonly", FieldType::Bool, "whether that file system is read-only now (live statvfs only)"),
+        ("client_ip", FieldType::String, "the IPv4 address the reply says it refused (this host's, as the remote server saw it)"),
+        (
+            "list",
+            FieldType::String,
+            "block lists: the list the reply names (a known list, the name after `blocked using`, or the receiver's own)",
+        ),
+        ("list_zone", FieldType::String, "block lists: the list's DNS zone, when it has one"),
+        ("list_delist", FieldType::String, "block lists: where the list explains and removes listings"),
+        ("lookup", FieldType::String, "block lists: the DNS name to query for client_ip in list_zone"),
     ],
 }];
 
@@ -310,7 +314,7 @@ mod tests {
     use super::*;
 
     fn kb() -> Knowledge {
-        Knowledge::from_files(crate::kb::embedded_files()).unwrap_or_else(|e| panic!("{e:?}"))
+        crate::knowledge_from_files(crate::kb::embedded_files()).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! Pure: reads the observations made by `observe::services` (the process-table snapshot,
 //! `systemctl show`, the pid files); never looks at `/proc` itself.
 
-use super::kinds::KindSpec;
 use crate::bundle::{Bundle, Observation, Payload, Source};
 use crate::model::{Fact, FactSet};
+use crate::model::{FieldType, KindSpec};
 use crate::observe::services::{NO_SYSTEMD, PID_FILES, PROCESS_TABLE};
 use std::collections::HashMap;
 
@@ -20,20 +20,20 @@ pub const KINDS: &[KindSpec] = &[
         fields: &[
             (
                 "name",
-                "string",
+                FieldType::String,
                 "the program as its logs name it: postfix/master, postfix/smtpd, dovecot, dovecot/imap-login, amavisd, spamd, ...",
             ),
             (
                 "software",
-                "string",
+                FieldType::String,
                 "the package it belongs to, as in `software.name`: postfix, dovecot, courier, maildrop, amavis, spamassassin, clamav, ...",
             ),
-            ("pid", "integer", "process id"),
-            ("ppid", "integer", "parent process id"),
-            ("uid", "integer", "effective uid"),
-            ("user", "string", "effective user name from the inspected system's /etc/passwd (or the uid)"),
-            ("comm", "string", "the kernel's process name (/proc/<pid>/comm, at most 15 characters)"),
-            ("cmdline", "string", "the command line, arguments joined by spaces"),
+            ("pid", FieldType::Integer, "process id"),
+            ("ppid", FieldType::Integer, "parent process id"),
+            ("uid", FieldType::Integer, "effective uid"),
+            ("user", FieldType::String, "effective user name from the inspected system's /etc/passwd (or the uid)"),
+            ("comm", FieldType::String, "the kernel's process name (/proc/<pid>/comm, at most 15 characters)"),
+            ("cmdline", FieldType::String, "the command line, arguments joined by spaces"),
         ],
     },
     KindSpec {
@@ -41,11 +41,11 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: systemctl show (live host with systemd only)",
         doc: "a mail-related systemd unit that exists on the host, and its state (none on a host not booted with systemd)",
         fields: &[
-            ("unit", "string", "unit name, e.g. postfix@-.service, dovecot.service"),
-            ("load", "string", "loaded, masked, error (units that are not found are not reported)"),
-            ("active", "string", "active, inactive, failed, activating, deactivating, reloading"),
-            ("sub", "string", "running, exited, dead, failed, auto-restart, ..."),
-            ("result", "string", "success, exit-code, signal, core-dump, timeout, start-limit-hit, ..."),
+            ("unit", FieldType::String, "unit name, e.g. postfix@-.service, dovecot.service"),
+            ("load", FieldType::String, "loaded, masked, error (units that are not found are not reported)"),
+            ("active", FieldType::String, "active, inactive, failed, activating, deactivating, reloading"),
+            ("sub", FieldType::String, "running, exited, dead, failed, auto-restart, ..."),
+            ("result", FieldType::String, "success, exit-code, signal, core-dump, timeout, start-limit-hit, ..."),
         ],
     },
     KindSpec {
@@ -53,11 +53,11 @@ pub const KINDS: &[KindSpec] = &[
         producer: "parser: pid files (read under the root) + process table",
         doc: "a mail daemon's pid file; `running: false` means no such daemon holds that pid (stale: the daemon died or was killed)",
         fields: &[
-            ("path", "string", "pid file path, e.g. /var/spool/postfix/pid/master.pid"),
-            ("daemon", "string", "the program that writes it: postfix/master, dovecot, ..."),
-            ("pid", "integer", "the pid it holds (absent when the file holds no number)"),
-            ("running", "bool", "the daemon runs with that pid (absent when processes could not be observed, e.g. under --root)"),
-            ("process", "string", "name (comm) of whatever process has that pid now, if any"),
+            ("path", FieldType::String, "pid file path, e.g. /var/spool/postfix/pid/master.pid"),
+            ("daemon", FieldType::String, "the program that writes it: postfix/master, dovecot, ..."),
+            ("pid", FieldType::Integer, "the pid it holds (absent when the file holds no number)"),
+            ("running", FieldType::Bool, "the daemon runs with that pid (absent when processes could not be observed, e.g. under --root)"),
+            ("process", FieldType::String, "name (comm) of whatever process has that pid now, if any"),
         ],
     },
 ];

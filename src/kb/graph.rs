@@ -101,7 +101,7 @@ pub fn to_dot(k: &Knowledge) -> String {
     for n in g.graph.node_indices() {
         match &g.graph[n] {
             Node::Kind(name) => {
-                let base = crate::facts::kinds::base_kind(name).is_some();
+                let base = k.base_kind(name).is_some();
                 let style = if base { "shape=ellipse" } else { "shape=ellipse, style=dashed" };
                 s.push_str(&format!("  n{} [label={:?}, {style}];\n", n.index(), name));
             }

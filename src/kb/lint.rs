@@ -140,7 +140,7 @@ impl RuleLint<'_> {
             self.condition(c, &mut scope);
         }
         if let Some(d) = &rule.derive {
-            if crate::facts::kinds::base_kind(&d.fact).is_some() {
+            if self.k.base_kind(&d.fact).is_some() {
                 self.err(format!("`derive` concludes `{}`, a kind parsers produce; derived kinds need their own name", d.fact));
             }
             for op in d.fields.values() {

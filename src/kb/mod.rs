@@ -12,6 +12,7 @@ pub mod rule;
 pub mod signature;
 pub mod template;
 
+use crate::model::KindSpec;
 use rule::Rule;
 use signature::{Signature, SignatureFile};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,6 +83,9 @@ pub struct Knowledge {
     pub derived: BTreeMap<String, DerivedKind>,
     /// Indices into `rules` in evaluation (topological) order.
     pub order: Vec<usize>,
+    /// The kinds producers declare (handed in by the caller: the knowledge base does not know
+    /// the producers), which rules may read besides the kinds rules derive.
+    pub base_kinds: Vec<&'static KindSpec>,
 }
 
 /// The embedded files: (path relative to the project, text).
@@ -135,7 +139,7 @@ fn ron_error(file: &str, e: ron::error::SpannedError) -> KbError {
 impl Knowledge {
     /// The embedded knowledge base plus the given directories (and the system directory when
     /// `system` is set and it exists).
-    pub fn load(extra: &[PathBuf], system: bool) -> Result<Knowledge, Vec<KbError>> {
+    pub fn load(base_kinds: Vec<&'static KindSpec>, extra: &[PathBuf], system: bool) -> Result<Knowledge, Vec<KbError>> {
         let mut files = embedded_files();
         let mut errors = Vec::new();
         let mut dirs: Vec<PathBuf> = extra.to_vec();
@@ -151,11 +155,11 @@ impl Knowledge {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Self::from_files(files)
+        Self::from_files(base_kinds, files)
     }
 
     /// Parse, validate and order a set of files. Any error rejects the whole set.
-    pub fn from_files(files: Vec<(String, String)>) -> Result<Knowledge, Vec<KbError>> {
+    pub fn from_files(base_kinds: Vec<&'static KindSpec>, files: Vec<(String, String)>) -> Result<Knowledge, Vec<KbError>> {
         let mut errors = Vec::new();
         let mut rules = Vec::new();
         let mut signatures = Vec::new();
@@ -187,7 +191,7 @@ impl Knowledge {
             return Err(errors);
         }
         rules.sort_by(|a, b| a.rule.id.cmp(&b.rule.id));
-        let mut k = Knowledge { rules, signatures, signature_files, derived: BTreeMap::new(), order: Vec::new() };
+        let mut k = Knowledge { rules, signatures, signature_files, derived: BTreeMap::new(), order: Vec::new(), base_kinds };
         k.derived = lint::derived_kinds(&k);
         let errs: Vec<KbError> = lint::check(&k).into_iter().filter(|d| d.error).map(|d| d.into_error()).collect();
         if !errs.is_empty() {
@@ -197,20 +201,25 @@ impl Knowledge {
         Ok(k)
     }
 
+    /// A kind producers declare, by name.
+    pub fn base_kind(&self, name: &str) -> Option<&'static KindSpec> {
+        self.base_kinds.iter().copied().find(|k| k.name == name)
+    }
+
     pub fn rule(&self, id: &str) -> Option<&LoadedRule> {
         self.rules.iter().find(|r| r.rule.id == id)
     }
 
     /// Field names of a kind, base or derived; `None` if nothing produces it.
     pub fn kind_fields(&self, kind: &str) -> Option<Vec<String>> {
-        if let Some(b) = crate::facts::kinds::base_kind(kind) {
+        if let Some(b) = self.base_kind(kind) {
             return Some(b.fields.iter().map(|(n, _, _)| n.to_string()).collect());
         }
         self.derived.get(kind).map(|d| d.fields.iter().cloned().collect())
     }
 
     pub fn all_kinds(&self) -> Vec<String> {
-        let mut v: Vec<String> = crate::facts::kinds::base_kinds().map(|k| k.name.to_string()).collect();
+        let mut v: Vec<String> = self.base_kinds.iter().map(|k| k.name.to_string()).collect();
         v.extend(self.derived.keys().cloned());
         v
     }

@@ -5,6 +5,8 @@
 //! Everything printed that came from the inspected system is sanitised; fix commands were
 //! already built with shell-quoted values by the engine.
 
+pub mod explain;
+pub mod facts;
 pub mod human;
 pub mod logstats;
 
