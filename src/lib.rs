@@ -2,10 +2,12 @@
 //!
 //! Data flows one way through four stages (see docs/ARCHITECTURE.md):
 //! [`observe`] (collectors: the only code touching the inspected host) →
-//! [`facts`] (pure parsers: observations → typed facts) →
-//! [`engine`] (the rule graph, forward chaining, ranking) →
+//! [`facts`] (producers: observations → typed facts) →
+//! [`engine`] (forward chaining, ranking) →
 //! [`report`] (human and JSON renderings).
-//! The knowledge base ([`kb`]) is data: RON rules and signatures embedded at build time.
+//! Beneath them: the base ([`model`], [`bundle`], [`text`], [`time`]), the knowledge base
+//! ([`kb`]: RON rules, signatures and reference data embedded at build time, the rule graph),
+//! the pure grammars ([`parse`]) and the log engine ([`logscan`]).
 
 pub mod bundle;
 pub mod engine;

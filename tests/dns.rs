@@ -7,11 +7,11 @@
 //! dnsmasq is required, not optional: without it these tests fail and say how to install it.
 
 use mailsleuth::bundle::{Bundle, Failure, Payload, Source};
-use mailsleuth::facts::dns::parse_answer;
-use mailsleuth::facts::postconf::{parse_main_cf, Config};
 use mailsleuth::model::{Fact, FactSet, Value};
 use mailsleuth::observe::dns::{collect_destinations_with, collect_with, query, Resolver, MAX_QUERY_TIMEOUT, RESOLVER_ENV};
 use mailsleuth::observe::{Options, Recorder};
+use mailsleuth::parse::dns::parse_answer;
+use mailsleuth::parse::postconf::{parse_main_cf, Config};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

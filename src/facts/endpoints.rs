@@ -16,11 +16,12 @@
 //! - check_policy_service: `inet:host:port` or `unix:pathname` (relative to
 //!   queue_directory), or a `{ ... }` group with per-service settings.
 
-use super::mailconf::{services, Service};
-use super::postconf::{config_from, Config};
+use super::mailconf::services;
 use crate::bundle::Bundle;
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
+use crate::parse::mailconf::Service;
+use crate::parse::postconf::{config_from, Config};
 
 pub const KINDS: &[KindSpec] = &[KindSpec {
     name: "external_service",
@@ -275,8 +276,8 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::mailconf::parse_master_cf;
-    use crate::facts::postconf::parse_main_cf;
+    use crate::parse::mailconf::parse_master_cf;
+    use crate::parse::postconf::parse_main_cf;
 
     fn cfg(main_cf: &str) -> Config {
         Config {

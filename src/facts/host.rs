@@ -1,10 +1,10 @@
 //! The host itself: identity (hostname, FQDN, /etc/mailname), filesystems (free space and
 //! inodes, read-only mounts) and where each user's mailbox is (Maildir or mbox).
 
-use super::postconf::Config;
 use crate::bundle::{Bundle, Payload, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
+use crate::parse::mailbox::*;
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -92,93 +92,8 @@ pub const KINDS: &[KindSpec] = &[
     },
 ];
 
-/// A real user from passwd: (name, uid, gid, home).
-pub type User = (String, u32, u32, String);
-
-/// Users who receive mail: uid ≥ `first_uid`, not nobody, with a real home. Bounded.
-pub fn mail_users(passwd: &str, first_uid: u32, limit: usize) -> Vec<User> {
-    passwd
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 7 {
-                return None;
-            }
-            let uid: u32 = f[2].parse().ok()?;
-            let gid: u32 = f[3].parse().ok()?;
-            let home = f[5];
-            (uid >= first_uid && uid != 65534 && home.starts_with('/') && home != "/" && home != "/nonexistent")
-                .then(|| (f[0].to_string(), uid, gid, home.to_string()))
-        })
-        .take(limit)
-        .collect()
-}
-
-/// The Maildir of a user, from Postfix `home_mailbox` (`Maildir/`) or Dovecot `mail_location`
-/// (`maildir:~/Maildir`); `None` means mbox in the spool.
-pub fn maildir_of(home: &str, user: &str, home_mailbox: &str, mail_location: &str) -> Option<String> {
-    if home_mailbox.ends_with('/') {
-        return Some(format!("{}/{}", home.trim_end_matches('/'), home_mailbox.trim_end_matches('/')));
-    }
-    let loc = mail_location.strip_prefix("maildir:")?;
-    let loc = loc.split(':').next().unwrap_or(loc);
-    let p = loc.replace("%u", user).replace("%n", user);
-    Some(match p.strip_prefix("~/") {
-        Some(rest) => format!("{}/{}", home.trim_end_matches('/'), rest.trim_end_matches('/')),
-        None => p.trim_end_matches('/').to_string(),
-    })
-}
-
-/// The inputs a mailbox plan needs, from the configuration.
-pub struct MailboxPlan {
-    pub first_uid: u32,
-    pub home_mailbox: String,
-    pub mail_location: String,
-    pub spool: String,
-}
-
-impl MailboxPlan {
-    pub fn new(cfg: &Config, dovecot: &[(String, String, String)]) -> MailboxPlan {
-        let dv = |k: &str| dovecot.iter().rev().find(|(s, n, _)| s.is_empty() && n == k).map(|(_, _, v)| v.clone());
-        MailboxPlan {
-            first_uid: dv("first_valid_uid").and_then(|v| v.parse().ok()).unwrap_or(1000),
-            home_mailbox: cfg.value("home_mailbox").unwrap_or_default(),
-            mail_location: dv("mail_location").unwrap_or_default(),
-            spool: cfg.value("mail_spool_directory").filter(|v| !v.is_empty()).unwrap_or_else(|| "/var/mail".into()),
-        }
-    }
-    /// (user, format, path) for every mail user.
-    pub fn mailboxes(&self, users: &[User]) -> Vec<(User, &'static str, String)> {
-        users
-            .iter()
-            .map(|u| match maildir_of(&u.3, &u.0, &self.home_mailbox, &self.mail_location) {
-                Some(md) => (u.clone(), "maildir", md),
-                None => (u.clone(), "mbox", format!("{}/{}", self.spool.trim_end_matches('/'), u.0)),
-            })
-            .collect()
-    }
-}
-
 pub fn dovecot_settings(bundle: &Bundle) -> Vec<(String, String, String)> {
     dovecot_settings_of(&bundle.observations)
-}
-
-/// Dovecot's settings as (section, name, value): `doveconf -n` when it ran, else the
-/// configuration files read.
-pub fn dovecot_settings_of(observations: &[crate::bundle::Observation]) -> Vec<(String, String, String)> {
-    let mut v = Vec::new();
-    let doveconf = observations
-        .iter()
-        .filter(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")))
-        .find_map(|o| o.text());
-    if let Some(t) = doveconf {
-        v.extend(super::mailconf::parse_dovecot(t));
-    } else {
-        for o in observations.iter().filter(|o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/"))) {
-            v.extend(super::mailconf::parse_dovecot(o.text().unwrap_or("")));
-        }
-    }
-    v
 }
 
 pub fn facts(bundle: &Bundle, out: &mut FactSet) {
@@ -250,7 +165,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
 /// (postconf(5), queue_minfree; Postfix ≥ 2.1), and nothing can be queued at all once the
 /// space or the inodes are gone.
 fn queue_space(bundle: &Bundle, out: &mut FactSet) {
-    let Some(cfg) = super::postconf::config_from(&bundle.observations) else {
+    let Some(cfg) = crate::parse::postconf::config_from(&bundle.observations) else {
         // Unknown for the same reason as the configuration (reported once, with it).
         let same: Vec<(String, String)> = out.unavailable_for("postconf").iter().map(|u| (u.what.clone(), u.why.clone())).collect();
         for (what, why) in same {
@@ -324,7 +239,7 @@ fn identity(bundle: &Bundle, out: &mut FactSet) {
         f = f.evidence("/etc/mailname", m);
     }
     // Consistency with Postfix's own idea of the host.
-    if let Some(cfg) = super::postconf::config_from(&bundle.observations) {
+    if let Some(cfg) = crate::parse::postconf::config_from(&bundle.observations) {
         let my = cfg.value("myhostname").unwrap_or_default();
         if !my.is_empty() {
             let dest = cfg.value("mydestination").unwrap_or_default();
@@ -392,7 +307,7 @@ fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::bundle::Observa
 }
 
 fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
-    let cfg = super::postconf::config_from(&bundle.observations).unwrap_or_default();
+    let cfg = crate::parse::postconf::config_from(&bundle.observations).unwrap_or_default();
     let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle));
     let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
     for ((user, uid, gid, home), format, path) in plan.mailboxes(&mail_users(passwd, plan.first_uid, MAX_USERS)) {
@@ -411,9 +326,6 @@ fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
         );
     }
 }
-
-/// At most this many users' mailboxes are inspected.
-pub const MAX_USERS: usize = 2000;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,82 @@ use crate::kb::Knowledge;
 use crate::logscan::line::line_stamp;
 use crate::logscan::{self, LogStats, ScanOptions};
 use crate::logscan::{trend_word, TREND_BUCKETS};
-use crate::model::{Fact, FactSet};
+use crate::model::{Fact, FactSet, FieldType, KindSpec};
+
+pub const KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "log_file",
+        producer: "parser: mail logs",
+        doc: "a mail log that was read",
+        fields: &[
+            ("path", FieldType::String, "log path"),
+            ("lines", FieldType::Integer, "lines read"),
+            ("skipped_lines", FieldType::Integer, "garbage lines skipped (NUL bytes, invalid UTF-8, over-long)"),
+            ("matched_lines", FieldType::Integer, "lines that matched a signature"),
+        ],
+    },
+    KindSpec {
+        name: "log_source",
+        producer: "parser: mail log observations (the reason recorded by the log collector)",
+        doc: "a mail log that was read or could not be read, and why it was looked at",
+        fields: &[
+            ("path", FieldType::String, "log path, or journalctl"),
+            (
+                "reason",
+                FieldType::String,
+                "why it was read: default, postfix maillog_file, dovecot log_path, dovecot protocol lda log_path, rsyslog mail.* destination (file:line), fallback: ...; `not recorded` in bundles of older versions",
+            ),
+            ("status", FieldType::String, "read, empty, failed"),
+            ("problem", FieldType::String, "why it could not be read (status failed)"),
+        ],
+    },
+    KindSpec {
+        name: "log_signature",
+        producer: "parser: mail logs + knowledge/signatures",
+        doc: "a known log signature seen in the logs, aggregated",
+        fields: &[
+            ("id", FieldType::String, "signature id, e.g. maildrop.tmpfile"),
+            ("program", FieldType::String, "program of the last matching line, e.g. postfix/local"),
+            ("category", FieldType::String, "category from the signature catalogue"),
+            ("severity", FieldType::String, "info, warning, error, fatal, panic"),
+            ("count", FieldType::Integer, "matching lines"),
+            ("messages", FieldType::Integer, "distinct Postfix queue ids among the matching lines"),
+            ("min_size", FieldType::Integer, "smallest size= of those messages (when known)"),
+            ("max_size", FieldType::Integer, "largest size= of those messages (when known)"),
+            ("first_seen", FieldType::String, "timestamp of the first matching line"),
+            ("last_seen", FieldType::String, "timestamp of the last matching line"),
+            ("first_at", FieldType::Integer, "first matching line, seconds since the epoch on the log's clock"),
+            ("last_at", FieldType::Integer, "last matching line, seconds since the epoch on the log's clock"),
+            ("trend", FieldType::String, "second half of the window against the first: rising, falling, steady, stopped, sparse (under 4 lines), none (under an hour of log)"),
+        ],
+    },
+    KindSpec {
+        name: "delivery_summary",
+        producer: "parser: mail logs (Postfix queue-id correlation)",
+        doc: "messages by their last delivery status in the logs",
+        fields: &[
+            ("status", FieldType::String, "sent, deferred, bounced, expired"),
+            ("lines", FieldType::Integer, "status= lines with this status"),
+            ("messages", FieldType::Integer, "distinct messages whose last status is this"),
+            ("min_size", FieldType::Integer, "smallest size= among those messages (when known)"),
+            ("max_size", FieldType::Integer, "largest size= among those messages (when known)"),
+            ("trend", FieldType::String, "status= lines, second half of the window against the first: rising, falling, steady, stopped, sparse, none (under an hour of log)"),
+        ],
+    },
+    KindSpec {
+        name: "log_destination",
+        producer: "parser: mail logs (Postfix status= lines)",
+        doc: "a recipient domain with deferred or bounced deliveries, the 20 worst",
+        fields: &[
+            ("domain", FieldType::String, "recipient domain (lowercase)"),
+            ("rank", FieldType::Integer, "1 = most deferred + bounced lines"),
+            ("deferred", FieldType::Integer, "status=deferred lines"),
+            ("bounced", FieldType::Integer, "status=bounced lines"),
+            ("top_signature", FieldType::String, "the signature of most of those lines, or (no signature)"),
+            ("top_signature_lines", FieldType::Integer, "lines of that signature"),
+        ],
+    },
+];
 
 /// The log kinds, marked unavailable when no log could be read.
 const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination", "log_values"];

@@ -3,10 +3,11 @@
 //! the combination that says **how mail reaches the mailbox** (`delivery_agent`): which
 //! program delivers, and through which setting.
 
-use super::postconf::{config_from, Config};
 use crate::bundle::{Bundle, Observation, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
+use crate::parse::mailconf::*;
+use crate::parse::postconf::{config_from, Config};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -118,86 +119,6 @@ pub const KINDS: &[KindSpec] = &[
 
 // ---------- master.cf ----------
 
-/// One master.cf service line (continuations joined).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Service {
-    pub name: String,
-    pub kind: String,
-    pub private: String,
-    pub unpriv: String,
-    pub chroot: String,
-    pub wakeup: String,
-    pub maxproc: String,
-    pub command: String,
-    pub args: Vec<String>,
-    pub line: u64,
-}
-
-impl Service {
-    pub fn overrides(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut it = self.args.iter();
-        while let Some(a) = it.next() {
-            if a == "-o" {
-                if let Some(v) = it.next() {
-                    out.push(v.clone());
-                }
-            } else if let Some(v) = a.strip_prefix("-o") {
-                out.push(v.to_string());
-            }
-        }
-        out
-    }
-    /// For pipe(8): everything from `argv=` on.
-    pub fn argv(&self) -> Option<String> {
-        let pos = self.args.iter().position(|a| a.starts_with("argv="))?;
-        let mut parts = vec![self.args[pos].trim_start_matches("argv=").to_string()];
-        parts.extend(self.args[pos + 1..].iter().cloned());
-        Some(parts.join(" "))
-    }
-}
-
-/// Parse master.cf (or `postconf -M` output): comments start a line with `#`; a line starting
-/// with whitespace continues the previous one; fields are whitespace separated.
-pub fn parse_master_cf(text: &str) -> Vec<Service> {
-    let mut logical: Vec<(u64, String)> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, last)) = logical.last_mut() {
-                last.push(' ');
-                last.push_str(t);
-            }
-            continue;
-        }
-        logical.push((i as u64 + 1, t.to_string()));
-    }
-    logical
-        .into_iter()
-        .filter_map(|(line, l)| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() < 8 {
-                return None;
-            }
-            Some(Service {
-                name: f[0].to_string(),
-                kind: f[1].to_string(),
-                private: f[2].to_string(),
-                unpriv: f[3].to_string(),
-                chroot: f[4].to_string(),
-                wakeup: f[5].to_string(),
-                maxproc: f[6].to_string(),
-                command: f[7].to_string(),
-                args: f[8..].iter().map(|s| s.to_string()).collect(),
-                line,
-            })
-        })
-        .collect()
-}
-
 fn master_source(bundle: &Bundle) -> Option<(&Observation, String)> {
     if let Some(o) = bundle.file("/etc/postfix/master.cf").filter(|o| o.text().is_some()) {
         return Some((o, "/etc/postfix/master.cf".to_string()));
@@ -253,53 +174,6 @@ fn master_facts(bundle: &Bundle, out: &mut FactSet) {
 
 // ---------- lookup tables ----------
 
-/// Parameters that name lookup tables (and restriction lists that may hold `check_*_access`).
-const TABLE_PARAMS: &[&str] = &[
-    "alias_maps",
-    "alias_database",
-    "transport_maps",
-    "virtual_alias_maps",
-    "virtual_mailbox_maps",
-    "virtual_mailbox_domains",
-    "relay_domains",
-    "relay_recipient_maps",
-    "canonical_maps",
-    "sender_canonical_maps",
-    "recipient_canonical_maps",
-    "relocated_maps",
-    "sender_dependent_relayhost_maps",
-    "smtp_sasl_password_maps",
-    "smtpd_sender_login_maps",
-    "local_recipient_maps",
-    "smtpd_client_restrictions",
-    "smtpd_helo_restrictions",
-    "smtpd_sender_restrictions",
-    "smtpd_recipient_restrictions",
-    "smtpd_relay_restrictions",
-];
-
-/// (param, type, source path, database path) of every indexed table in the configuration.
-pub fn lookup_tables(cfg: &Config) -> Vec<(String, String, String, String)> {
-    let mut out: Vec<(String, String, String, String)> = Vec::new();
-    for param in TABLE_PARAMS {
-        let Some(v) = cfg.value(param) else { continue };
-        for tok in v.split([' ', ',', '\t']).filter(|t| !t.is_empty()) {
-            let Some((ty, path)) = tok.split_once(':') else { continue };
-            let ext = match ty {
-                "hash" | "btree" => ".db",
-                "lmdb" => ".lmdb",
-                "cdb" => ".cdb",
-                _ => continue,
-            };
-            if !path.starts_with('/') || out.iter().any(|(_, t, p, _)| t == ty && p == path) {
-                continue;
-            }
-            out.push((param.to_string(), ty.to_string(), path.to_string(), format!("{path}{ext}")));
-        }
-    }
-    out
-}
-
 fn lookup_table_facts(cfg: Option<&Config>, out: &mut FactSet) {
     let Some(cfg) = cfg else { return };
     for (param, ty, path, db) in lookup_tables(cfg) {
@@ -317,67 +191,6 @@ fn lookup_table_facts(cfg: Option<&Config>, out: &mut FactSet) {
 }
 
 // ---------- domains and paths named in main.cf ----------
-
-/// The address classes and the parameters naming their domains, in Postfix's resolution order.
-pub const DOMAIN_CLASSES: &[(&str, &str)] = &[
-    ("mydestination", "local"),
-    ("virtual_alias_domains", "virtual_alias"),
-    ("virtual_mailbox_domains", "virtual_mailbox"),
-    ("relay_domains", "relay"),
-];
-
-/// (param, class, domain) for every literal domain of the address-class parameters.
-pub fn mail_domains(cfg: &Config) -> Vec<(&'static str, &'static str, String)> {
-    let mut out = Vec::new();
-    for (param, class) in DOMAIN_CLASSES {
-        let Some(v) = cfg.value(param) else { continue };
-        for tok in v.split([' ', ',', '\t']).filter(|t| !t.is_empty()) {
-            // type:table lookups and /file/name patterns are not expanded here.
-            if tok.contains(':') || tok.starts_with('/') || tok.contains('$') {
-                continue;
-            }
-            let d = tok.trim_end_matches('.').to_ascii_lowercase();
-            if !out.iter().any(|(p, _, x)| p == param && *x == d) {
-                out.push((*param, *class, d));
-            }
-        }
-    }
-    out
-}
-
-/// smtpd's certificate and key parameters (chain_files may list several files).
-const TLS_FILES: &[(&str, &str)] = &[
-    ("smtpd_tls_cert_file", "tls_cert"),
-    ("smtpd_tls_key_file", "tls_key"),
-    ("smtpd_tls_eccert_file", "tls_cert"),
-    ("smtpd_tls_eckey_file", "tls_key"),
-    ("smtpd_tls_dcert_file", "tls_cert"),
-    ("smtpd_tls_dkey_file", "tls_key"),
-    ("smtpd_tls_chain_files", "tls_chain"),
-];
-
-/// (param, role, absolute path) of the files and sockets main.cf names that a service
-/// cannot start or work without.
-pub fn config_paths(cfg: &Config) -> Vec<(&'static str, &'static str, String)> {
-    let mut out: Vec<(&'static str, &'static str, String)> = Vec::new();
-    for (param, role) in TLS_FILES {
-        let Some(v) = cfg.value(param) else { continue };
-        for p in v.split([' ', ',', '\t']).filter(|p| p.starts_with('/')) {
-            if !out.iter().any(|(_, _, x)| x == p) {
-                out.push((*param, *role, p.to_string()));
-            }
-        }
-    }
-    // Dovecot SASL: a UNIX socket, relative to queue_directory unless absolute (or inet:).
-    if cfg.value("smtpd_sasl_type").as_deref() == Some("dovecot") {
-        if let Some(p) = cfg.value("smtpd_sasl_path").filter(|p| !p.is_empty() && !p.starts_with("inet:")) {
-            let q = cfg.value("queue_directory").filter(|q| !q.is_empty()).unwrap_or_else(|| "/var/spool/postfix".into());
-            let abs = if p.starts_with('/') { p } else { format!("{}/{}", q.trim_end_matches('/'), p.trim_start_matches("unix:")) };
-            out.push(("smtpd_sasl_path", "sasl_socket", abs));
-        }
-    }
-    out
-}
 
 fn path_facts(cfg: Option<&Config>, out: &mut FactSet) {
     let Some(cfg) = cfg else { return };
@@ -410,71 +223,6 @@ fn path_facts(cfg: Option<&Config>, out: &mut FactSet) {
 
 // ---------- Dovecot ----------
 
-/// Parse dovecot.conf syntax (also `doveconf -n`): `key = value`, sections `name [arg] {` …
-/// `}`, comments `#`. Returns (section path, key, value); `!include` lines are skipped (the
-/// collector reads conf.d itself, in the order Dovecot would).
-pub fn parse_dovecot(text: &str) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with('!') {
-            continue;
-        }
-        if t == "}" {
-            stack.pop();
-            continue;
-        }
-        if let Some(head) = t.strip_suffix('{') {
-            stack.push(head.trim().to_string());
-            continue;
-        }
-        if let Some((k, v)) = t.split_once('=') {
-            let v = v.trim();
-            // `ssl_key = # hidden, use -P to show it`: doveconf hides secrets.
-            let v = if v.starts_with("# hidden") { "" } else { v };
-            let v = v.trim_matches('"').trim();
-            out.push((stack.join(" / "), k.trim().to_string(), v.to_string()));
-        }
-    }
-    out
-}
-
-/// One effective Dovecot setting: (section, name, value, where it was read).
-pub type DovecotSetting = (String, String, String, String);
-
-/// Dovecot's effective settings: `doveconf -n` when it was run, otherwise dovecot.conf,
-/// conf.d/*.conf and local.conf in Dovecot's include order, a later file overriding an
-/// earlier one.
-pub fn dovecot_effective(observations: &[Observation]) -> Vec<DovecotSetting> {
-    let read = |o: &&Observation| o.text().is_some();
-    let file = |p: &str| observations.iter().filter(read).find(|o| matches!(&o.source, Source::File { path } if path == p));
-    let doveconf = observations
-        .iter()
-        .filter(read)
-        .find(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")));
-    let mut sources: Vec<&Observation> = Vec::new();
-    match doveconf {
-        Some(o) => sources.push(o),
-        None => {
-            sources.extend(file("/etc/dovecot/dovecot.conf"));
-            sources.extend(observations.iter().filter(read).filter(
-                |o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/conf.d/") && path.ends_with(".conf")),
-            ));
-            sources.extend(file("/etc/dovecot/local.conf"));
-        }
-    }
-    let mut settings: Vec<DovecotSetting> = Vec::new();
-    for o in &sources {
-        for (section, k, v) in parse_dovecot(o.text().unwrap_or("")) {
-            // Later files override earlier ones, as Dovecot's include order does.
-            settings.retain(|(s, kk, _, _)| !(s == &section && kk == &k));
-            settings.push((section, k, v, o.source.label()));
-        }
-    }
-    settings
-}
-
 fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
     for (section, k, v, src) in dovecot_effective(&bundle.observations) {
         let text = if section.is_empty() { format!("{k} = {v}") } else { format!("{section} {{ {k} = {v} }}") };
@@ -482,63 +230,7 @@ fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
     }
 }
 
-/// The files Dovecot writes its own log to (not through syslog): `log_path`,
-/// `info_log_path`, `debug_log_path`, globally and per protocol (`protocol lda { log_path =
-/// ... }`: the LDA's own log often holds the only real reason for a deferral). Returns
-/// (path, the setting that names it). `syslog`, empty (the same as `log_path`) and `/dev/...`
-/// (stderr, under systemd the journal) name no file.
-pub fn dovecot_log_files(settings: &[DovecotSetting]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (section, name, value, _) in settings {
-        if !matches!(name.as_str(), "log_path" | "info_log_path" | "debug_log_path") {
-            continue;
-        }
-        let in_protocol = section.strip_prefix("protocol ").filter(|p| !p.contains('/') && !p.trim().is_empty());
-        if !section.is_empty() && in_protocol.is_none() {
-            continue;
-        }
-        let v = value.trim();
-        if !v.starts_with('/') || v.starts_with("/dev/") || v.contains('%') {
-            continue;
-        }
-        let why = match in_protocol {
-            Some(p) => format!("dovecot protocol {} {name}", p.trim()),
-            None => format!("dovecot {name}"),
-        };
-        if !out.iter().any(|(p, _)| p == v) {
-            out.push((v.to_string(), why));
-        }
-    }
-    out
-}
-
 // ---------- Courier / maildrop ----------
-
-pub const COURIER_FILES: &[&str] = &["/etc/courier/courierd", "/etc/courier/maildroprc", "/etc/maildroprc"];
-
-/// Shell-style `NAME=value` / `NAME="value"` lines.
-pub fn parse_shell_vars(text: &str) -> Vec<(String, String, u64)> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('#') {
-            continue;
-        }
-        let Some((k, v)) = t.split_once('=') else { continue };
-        let k = k.trim();
-        if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            continue;
-        }
-        let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
-            .unwrap_or(v);
-        out.push((k.to_string(), v.to_string(), i as u64 + 1));
-    }
-    out
-}
 
 fn courier_facts(bundle: &Bundle, out: &mut FactSet) {
     for path in COURIER_FILES {
@@ -559,38 +251,6 @@ fn courier_facts(bundle: &Bundle, out: &mut FactSet) {
 
 // ---------- how mail reaches the mailbox ----------
 
-/// The agent named by a command line: `/usr/bin/maildrop -d "$USER"` → maildrop.
-pub fn agent_of(command: &str) -> &'static str {
-    let first = command.split_whitespace().next().unwrap_or("");
-    let base = first.rsplit('/').next().unwrap_or(first);
-    match base {
-        "maildrop" => "maildrop",
-        "procmail" => "procmail",
-        "dovecot-lda" | "deliver" => "dovecot-lda",
-        "lmtp" => "lmtp",
-        "local" => "local",
-        "virtual" => "virtual",
-        _ => "other",
-    }
-}
-
-/// Resolve a Postfix transport (`lmtp:unix:private/dovecot-lmtp`, `maildrop`, `dovecot:`) to
-/// an agent, looking the service up in master.cf when it is a pipe.
-pub fn agent_of_transport(transport: &str, services: &[Service]) -> (&'static str, String) {
-    let (name, rest) = transport.split_once(':').unwrap_or((transport, ""));
-    let svc = services.iter().find(|s| s.name == name && s.kind == "unix");
-    match svc {
-        Some(s) if s.command == "pipe" => {
-            let argv = s.argv().unwrap_or_default();
-            (agent_of(&argv), argv)
-        }
-        Some(s) if s.command == "lmtp" => (if rest.contains("dovecot") { "dovecot-lmtp" } else { "lmtp" }, transport.to_string()),
-        Some(s) => (agent_of(&s.command), transport.to_string()),
-        None if name == "lmtp" => (if rest.contains("dovecot") { "dovecot-lmtp" } else { "lmtp" }, transport.to_string()),
-        None => ("other", transport.to_string()),
-    }
-}
-
 fn delivery_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
     let services = services(bundle);
     if let Some(cfg) = cfg {
@@ -606,7 +266,7 @@ fn delivery_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
         }
         for param in ["mailbox_transport", "local_transport", "virtual_transport"] {
             let Some(t) = cfg.value(param).filter(|v| !v.is_empty()) else { continue };
-            let default = super::postconf::defaults().get(param).map(String::as_str);
+            let default = crate::kb::reference::postfix_defaults().get(param).map(String::as_str);
             // local_transport = local:$myhostname and virtual_transport = virtual are Postfix's own agents.
             if !cfg.explicit.contains_key(param) && default.is_some() {
                 continue;
@@ -618,7 +278,7 @@ fn delivery_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
                 .with("command", command)
                 .evidence(origin.clone(), format!("{param} = {t}"));
             let queue = cfg.value("queue_directory").filter(|q| !q.is_empty()).unwrap_or_else(|| "/var/spool/postfix".into());
-            if let Some(sock) = super::postconf::unix_socket_of(&t, &queue) {
+            if let Some(sock) = crate::parse::postconf::unix_socket_of(&t, &queue) {
                 f.set("socket", sock);
             }
             out.push(f);
@@ -655,7 +315,7 @@ fn instance_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
                 .with("readable", text.is_some())
                 .evidence("multi_instance_directories", dir.to_string()),
         );
-        for s in super::postconf::parse_main_cf(text.unwrap_or("")) {
+        for s in crate::parse::postconf::parse_main_cf(text.unwrap_or("")) {
             out.push(
                 Fact::new("instance_setting")
                     .with("instance", dir)
@@ -676,25 +336,6 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
     instance_facts(bundle, cfg.as_ref(), out);
     lookup_table_facts(cfg.as_ref(), out);
     path_facts(cfg.as_ref(), out);
-}
-
-/// The files this module's parsers read; the collector reads them all.
-pub fn config_files(opts: &crate::observe::Options, cfg: &Config) -> Vec<String> {
-    let mut v: Vec<String> = vec!["/etc/dovecot/dovecot.conf".into(), "/etc/dovecot/local.conf".into()];
-    if let Ok(rd) = std::fs::read_dir(opts.host_path("/etc/dovecot/conf.d")) {
-        let mut names: Vec<String> =
-            rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".conf")).collect();
-        names.sort();
-        v.extend(names.into_iter().map(|n| format!("/etc/dovecot/conf.d/{n}")));
-    }
-    v.extend(COURIER_FILES.iter().map(|s| s.to_string()));
-    if let Some(dirs) = cfg.value("multi_instance_directories") {
-        for d in dirs.split([' ', ',']).filter(|d| d.starts_with('/')) {
-            v.push(format!("{d}/main.cf"));
-            v.push(format!("{d}/master.cf"));
-        }
-    }
-    v
 }
 
 #[cfg(test)]
@@ -789,7 +430,7 @@ mod tests {
     #[test]
     fn lookup_tables_in_maps_and_restrictions() {
         let text = "alias_maps = hash:/etc/aliases, nis:mail.aliases\nalias_database = hash:/etc/aliases\ntransport_maps = lmdb:/etc/postfix/transport\nsmtpd_recipient_restrictions = permit_mynetworks, check_recipient_access hash:/etc/postfix/access, reject_unauth_destination\nvirtual_alias_maps = regexp:/etc/postfix/virtual.re\n";
-        let explicit = super::super::postconf::parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
+        let explicit = crate::parse::postconf::parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
         let cfg = Config { explicit, ..Config::default() };
         let t = lookup_tables(&cfg);
         let paths: Vec<(&str, &str)> = t.iter().map(|(_, ty, _, db)| (ty.as_str(), db.as_str())).collect();
@@ -797,7 +438,7 @@ mod tests {
     }
 
     fn cfg(text: &str) -> Config {
-        let explicit = super::super::postconf::parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
+        let explicit = crate::parse::postconf::parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
         Config { explicit, ..Config::default() }
     }
 

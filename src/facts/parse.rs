@@ -1,41 +1,80 @@
-//! From a bundle of observations to the fact set: the combination step (insights-core's
-//! "combiners"): stat data + the inspected system's passwd/group → `path_stat` with owner
-//! names; config text → `postconf`; logs + the signature catalogue → `log_signature`,
-//! `delivery_summary`. Pure: reads the bundle only.
+//! From a bundle of observations to the fact set: runs every producer of
+//! [`PRODUCERS`](super::PRODUCERS) in order; and the stat producer (stat data + the
+//! inspected system's passwd/group → `path_stat` with owner names, `path_absent`,
+//! `software`). Pure: reads the bundle only.
 
-use super::{logs, postconf};
+use crate::bundle::specs::SOFTWARE;
+use crate::parse::path::resolve_link;
 
 use crate::bundle::{Bundle, Payload, Source};
 use crate::kb::Knowledge;
-use crate::model::{Fact, FactSet};
-use crate::observe::fs;
+use crate::model::{Fact, FactSet, FieldType, KindSpec};
 use crate::text::mode_string;
 use std::collections::HashMap;
+
+pub const KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "path_stat",
+        producer: "parser: stat (observe::fs) + passwd/group",
+        doc: "lstat of a directory or file mail passes through",
+        fields: &[
+            ("path", FieldType::String, "path on the inspected system"),
+            ("kind", FieldType::String, "dir, file, symlink, socket, fifo, char, block"),
+            ("mode", FieldType::Integer, "permission bits incl. setuid/setgid/sticky, e.g. 0o1777"),
+            ("uid", FieldType::Integer, "owner uid"),
+            ("gid", FieldType::Integer, "group gid"),
+            ("owner", FieldType::String, "owner name from the inspected system's /etc/passwd (or the uid)"),
+            ("group", FieldType::String, "group name from /etc/group (or the gid)"),
+            ("size", FieldType::Integer, "size in bytes"),
+            ("mtime", FieldType::Integer, "modification time, seconds since the epoch"),
+            ("target", FieldType::String, "symlink target as written (symlinks only)"),
+            ("target_path", FieldType::String, "the target as an absolute, normalised path (symlinks only)"),
+            (
+                "target_exists",
+                FieldType::Bool,
+                "whether the chain of links ends at something that exists (only when it was followed: TLS files)",
+            ),
+        ],
+    },
+    KindSpec {
+        name: "path_absent",
+        producer: "parser: stat (observe::fs)",
+        doc: "a path mailsleuth looked for does not exist",
+        fields: &[("path", FieldType::String, "path on the inspected system")],
+    },
+    KindSpec {
+        name: "software",
+        producer: "parser: stat of well-known binaries and config files",
+        doc: "mail software installed on the host",
+        fields: &[
+            ("name", FieldType::String, "postfix, dovecot, dovecot-lda, maildrop, procmail, courier, exim, sendmail"),
+            ("path", FieldType::String, "the path that proved it"),
+        ],
+    },
+];
 
 /// Every fact the bundle supports.
 pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
     facts_in_window(bundle, k, &crate::time::WindowSpec::default())
 }
 
-/// [`facts_from`], with the log time window the user asked for.
+/// [`facts_from`], with the log time window the user asked for: every producer of
+/// [`super::PRODUCERS`], in order.
 pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &crate::time::WindowSpec) -> FactSet {
     let mut out = FactSet::new();
-    let users = id_names(bundle, "/etc/passwd");
-    let groups = id_names(bundle, "/etc/group");
-    stat_facts(bundle, &users, &groups, &mut out);
-    postconf::facts(&bundle.observations, &mut out);
-    logs::facts_in_window(bundle, k, window, &mut out);
-    super::mailconf::facts(bundle, &mut out);
-    super::endpoints::facts(bundle, &mut out);
-    super::queue::facts(bundle, &mut out);
-    super::host::facts(bundle, &mut out);
-    super::services::facts(bundle, &mut out);
-    super::net::facts(bundle, &mut out);
-    super::firewall::facts(bundle, &mut out);
-    super::dns::facts(bundle, &mut out);
-    // Last: it reads log_signature, fs_usage and postconf facts.
-    super::samples::facts(k, &mut out);
+    let ctx = super::Context { bundle, k, window };
+    for p in super::PRODUCERS {
+        (p.run)(&ctx, &mut out);
+    }
     out
+}
+
+/// `path_stat`, `path_absent` and `software`: stat data with owner and group names from the
+/// inspected system's passwd and group.
+pub fn stat_producer(ctx: &super::Context<'_>, out: &mut FactSet) {
+    let users = id_names(ctx.bundle, "/etc/passwd");
+    let groups = id_names(ctx.bundle, "/etc/group");
+    stat_facts(ctx.bundle, &users, &groups, out);
 }
 
 /// `name:x:id:...` files → id → name (first name wins, as `ls` does).
@@ -54,7 +93,7 @@ fn id_names(bundle: &Bundle, path: &str) -> HashMap<u32, String> {
 }
 
 fn is_software_path(path: &str) -> Option<&'static str> {
-    fs::SOFTWARE.iter().find(|(_, p)| *p == path).map(|(n, _)| *n)
+    SOFTWARE.iter().find(|(_, p)| *p == path).map(|(n, _)| *n)
 }
 
 /// Whether the chain of symlinks starting at `path` ends at something that exists, when the
@@ -63,7 +102,7 @@ fn link_target_exists(stats: &HashMap<&str, &Payload>, path: &str) -> Option<boo
     let mut p = path.to_string();
     for _ in 0..8 {
         match stats.get(p.as_str())? {
-            Payload::Stat(st) if st.kind == "symlink" => p = fs::resolve_link(&p, st.target.as_deref()?),
+            Payload::Stat(st) if st.kind == "symlink" => p = resolve_link(&p, st.target.as_deref()?),
             Payload::Stat(_) => return Some(true),
             Payload::Absent => return Some(false),
             _ => return None,
@@ -116,7 +155,7 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
                     .from_observation(o.id);
                 if let Some(t) = &st.target {
                     f.set("target", t.as_str());
-                    f.set("target_path", fs::resolve_link(path, t));
+                    f.set("target_path", resolve_link(path, t));
                     if let Some(e) = link_target_exists(&stats, path) {
                         f.set("target_exists", e);
                     }

@@ -1,217 +1,35 @@
-//! Postfix configuration: `postconf -n` output or `main.cf` itself, parsed into `postconf`
-//! facts, plus the small [`Plan`] collectors use to know where to look.
-//!
-//! `main.cf` rules followed here (postconf(5)): a line starting with whitespace continues the
-//! previous one; `#` starts a comment only at the start of a (logical) line; the last
-//! assignment of a name wins; `$name` and `${name}` expand recursively. Unset parameters take
-//! the defaults in `knowledge/postfix/defaults.ron`.
+//! `postconf` and `relayhost` facts: Postfix's effective parameters (`postconf -n` or
+//! main.cf, plus the defaults), one fact a parameter.
 
-use crate::bundle::{Observation, Payload, Source};
-use crate::model::{Fact, FactSet};
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use crate::bundle::{Observation, Source};
+use crate::kb::reference::postfix_defaults as defaults;
+use crate::model::{Fact, FactSet, FieldType, KindSpec};
+use crate::parse::postconf::*;
 
-const DEFAULTS_RON: &str = include_str!("../../knowledge/postfix/defaults.ron");
-
-/// Compiled-in defaults of the parameters mailsleuth reasons about.
-pub fn defaults() -> &'static BTreeMap<String, String> {
-    static D: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-    // The file is part of the binary and checked by a unit test; an error here is a build defect.
-    D.get_or_init(|| ron::from_str(DEFAULTS_RON).unwrap_or_default())
-}
-
-/// One explicit setting, with the line it came from.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Setting {
-    pub name: String,
-    pub raw: String,
-    pub line: u64,
-}
-
-/// Parse `main.cf` or `postconf -n` text (same syntax). Later assignments win.
-pub fn parse_main_cf(text: &str) -> Vec<Setting> {
-    let mut out: Vec<Setting> = Vec::new();
-    let mut cur: Option<Setting> = None;
-    for (i, line) in text.lines().enumerate() {
-        let lineno = i as u64 + 1;
-        if line.starts_with([' ', '\t']) {
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                continue;
-            }
-            if let Some(c) = cur.as_mut() {
-                c.raw.push(' ');
-                c.raw.push_str(line.trim());
-            }
-            continue;
-        }
-        if let Some(c) = cur.take() {
-            out.push(c);
-        }
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        if let Some((name, value)) = t.split_once('=') {
-            let name = name.trim();
-            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-' || b == b'/') {
-                cur = Some(Setting { name: name.to_string(), raw: value.trim().to_string(), line: lineno });
-            }
-        }
-    }
-    if let Some(c) = cur {
-        out.push(c);
-    }
-    out
-}
-
-/// The effective configuration: explicit settings over defaults, with expansion.
-#[derive(Clone, Debug, Default)]
-pub struct Config {
-    pub explicit: BTreeMap<String, Setting>,
-    /// Defaults as the installed Postfix reports them (`postconf -d`), when it ran.
-    pub compiled: BTreeMap<String, String>,
-    /// Where the explicit settings came from (`postconf -n`, `/etc/postfix/main.cf`).
-    pub origin: String,
-    pub observation: Option<u32>,
-}
-
-impl Config {
-    pub fn raw(&self, name: &str) -> Option<&str> {
-        self.explicit
-            .get(name)
-            .map(|s| s.raw.as_str())
-            .or_else(|| self.compiled.get(name).map(String::as_str))
-            .or_else(|| defaults().get(name).map(String::as_str))
-    }
-    /// The value with `$name` / `${name}` expanded (bounded depth: a loop stays unexpanded).
-    pub fn value(&self, name: &str) -> Option<String> {
-        self.raw(name).map(|r| self.expand(r, 0))
-    }
-    fn expand(&self, s: &str, depth: u32) -> String {
-        if depth > 10 || !s.contains('$') {
-            return s.to_string();
-        }
-        let mut out = String::with_capacity(s.len());
-        let mut rest = s;
-        while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
-            let after = &rest[pos + 1..];
-            let (name, consumed) = if let Some(inner) = after.strip_prefix('{') {
-                match inner.find('}') {
-                    Some(end) => (&inner[..end], end + 2),
-                    None => ("", 0),
-                }
-            } else if let Some(inner) = after.strip_prefix('(') {
-                match inner.find(')') {
-                    Some(end) => (&inner[..end], end + 2),
-                    None => ("", 0),
-                }
-            } else {
-                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-                (&after[..end], end)
-            };
-            if name.is_empty() || name.contains([':', '?']) {
-                // `$$`, a conditional `${name?value}` or junk: keep literally.
-                out.push('$');
-                rest = after;
-                continue;
-            }
-            match self.raw(name) {
-                Some(v) => out.push_str(&self.expand(v, depth + 1)),
-                None => {
-                    out.push('$');
-                    out.push_str(&after[..consumed]);
-                }
-            }
-            rest = &after[consumed..];
-        }
-        out.push_str(rest);
-        out
-    }
-}
-
-/// Choose the best source: `postconf -n` when it ran, else `/etc/postfix/main.cf`.
-pub fn config_from(observations: &[Observation]) -> Option<Config> {
-    let postconf = observations.iter().find(|o| matches!(&o.source, Source::Command { argv } if argv == &["postconf", "-n"]));
-    let main_cf = observations.iter().find(|o| matches!(&o.source, Source::File { path } if path == "/etc/postfix/main.cf"));
-    for (obs, origin) in [(postconf, "postconf -n"), (main_cf, "/etc/postfix/main.cf")] {
-        if let Some(o) = obs {
-            if let Payload::Text { text, .. } = &o.payload {
-                let explicit = parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
-                let compiled = observations
-                    .iter()
-                    .find(|o| matches!(&o.source, Source::Command { argv } if argv.len() > 1 && argv[0] == "postconf" && argv[1] == "-d"))
-                    .and_then(|o| o.text())
-                    .map(|t| parse_main_cf(t).into_iter().map(|s| (s.name, s.raw)).collect())
-                    .unwrap_or_default();
-                return Some(Config { explicit, compiled, origin: origin.to_string(), observation: Some(o.id) });
-            }
-        }
-    }
-    None
-}
-
-/// Where collectors should look, from the configuration (or defaults).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    pub queue_directory: String,
-    pub mail_spool_directory: String,
-    pub home_mailbox: String,
-    pub maillog_file: Option<String>,
-    /// UNIX-domain sockets that mailbox_transport, virtual_transport or local_transport
-    /// deliver to (`lmtp:unix:private/dovecot-lmtp` → under queue_directory).
-    pub transport_sockets: Vec<String>,
-}
-
-/// Transports that deliver to local mailboxes.
-pub const MAILBOX_TRANSPORTS: &[&str] = &["mailbox_transport", "virtual_transport", "local_transport"];
-
-/// The socket an `lmtp:unix:PATH` (or `lmtp:PATH`) transport connects to; a relative path is
-/// relative to the queue directory, where Postfix's daemons run.
-pub fn unix_socket_of(transport: &str, queue_directory: &str) -> Option<String> {
-    let rest = transport.trim().strip_prefix("lmtp:")?;
-    if rest.starts_with("inet:") || rest.starts_with('[') {
-        return None;
-    }
-    let path = rest.strip_prefix("unix:").unwrap_or(rest);
-    // lmtp:host:port without a scheme is TCP; a socket path has a slash.
-    if path.is_empty() || !path.contains('/') {
-        return None;
-    }
-    Some(if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", queue_directory.trim_end_matches('/')) })
-}
-
-pub fn plan_from(observations: &[Observation]) -> Plan {
-    let cfg = config_from(observations).unwrap_or_default();
-    let get = |n: &str, d: &str| cfg.value(n).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
-    Plan {
-        queue_directory: get("queue_directory", "/var/spool/postfix"),
-        mail_spool_directory: get("mail_spool_directory", "/var/mail"),
-        home_mailbox: get("home_mailbox", ""),
-        maillog_file: cfg.value("maillog_file").filter(|v| !v.is_empty()),
-        transport_sockets: {
-            let q = get("queue_directory", "/var/spool/postfix");
-            let mut v: Vec<String> = MAILBOX_TRANSPORTS.iter().filter_map(|p| unix_socket_of(&cfg.value(p)?, &q)).collect();
-            v.dedup();
-            v
-        },
-    }
-}
-
-/// `[host]:port`, `host:port`, `host` → (host, port, whether MX records are looked up).
-pub fn split_relayhost(v: &str) -> Option<(String, Option<u16>, bool)> {
-    let v = v.split([',', ' ']).find(|x| !x.is_empty())?;
-    let v = v.strip_prefix("inet:").unwrap_or(v);
-    if let Some(rest) = v.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
-        return Some((host.to_string(), port, false));
-    }
-    match v.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => Some((h.to_string(), p.parse().ok(), true)),
-        _ => Some((v.to_string(), None, true)),
-    }
-}
+pub const KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "postconf",
+        producer: "parser: `postconf -n` or /etc/postfix/main.cf, plus defaults",
+        doc: "one Postfix parameter's effective value",
+        fields: &[
+            ("name", FieldType::String, "parameter name, e.g. relayhost"),
+            ("value", FieldType::String, "value with $name expansion done"),
+            ("is_default", FieldType::Bool, "true when not set explicitly"),
+            ("number", FieldType::Integer, "the value as an integer, when it is one (sizes, limits)"),
+        ],
+    },
+    KindSpec {
+        name: "relayhost",
+        producer: "parser: postconf relayhost",
+        doc: "the relay all non-local mail goes through, when one is set",
+        fields: &[
+            ("value", FieldType::String, "relayhost as configured"),
+            ("host", FieldType::String, "host name or address, without brackets and port"),
+            ("port", FieldType::Integer, "port (25 when not given)"),
+            ("mx_lookup", FieldType::Bool, "false for [bracketed] names: Postfix uses the A record only"),
+        ],
+    },
+];
 
 /// `postconf {name, value, is_default}` facts: every explicit setting, plus the defaults of
 /// the parameters mailsleuth reasons about (so a rule can test `relayhost` whether or not
@@ -270,62 +88,5 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
             f.set("number", n);
         }
         out.push(f);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MAIN_CF: &str = "# See /usr/share/postfix/main.cf.dist\nmyhostname = mx1.example.org\nmydomain = example.org\nmydestination = $myhostname, localhost.${mydomain},\n    localhost\n  # a comment inside a continuation is ignored\nrelayhost = [smtp.example.net]:587\nrelayhost = [smtp2.example.net]:587\nmailbox_command = /usr/bin/maildrop -d \"$USER\"\n";
-
-    #[test]
-    fn continuation_lines_comments_and_last_assignment_win() {
-        let s = parse_main_cf(MAIN_CF);
-        let names: Vec<_> = s.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["myhostname", "mydomain", "mydestination", "relayhost", "relayhost", "mailbox_command"]);
-        assert_eq!(s[2].raw, "$myhostname, localhost.${mydomain}, localhost");
-        assert_eq!(s[4].line, 8);
-    }
-
-    #[test]
-    fn expansion_uses_explicit_values_then_defaults() {
-        let explicit = parse_main_cf(MAIN_CF).into_iter().map(|s| (s.name.clone(), s)).collect();
-        let cfg = Config { explicit, origin: "main.cf".into(), ..Config::default() };
-        assert_eq!(cfg.value("mydestination").as_deref(), Some("mx1.example.org, localhost.example.org, localhost"));
-        assert_eq!(cfg.value("relayhost").as_deref(), Some("[smtp2.example.net]:587"));
-        assert_eq!(cfg.value("queue_directory").as_deref(), Some("/var/spool/postfix"));
-        // $USER is not a Postfix parameter: it is for the pipe, and stays as written.
-        assert_eq!(cfg.value("mailbox_command").as_deref(), Some("/usr/bin/maildrop -d \"$USER\""));
-    }
-
-    #[test]
-    fn relayhost_forms() {
-        assert_eq!(split_relayhost("[smtp.example.net]:587"), Some(("smtp.example.net".into(), Some(587), false)));
-        assert_eq!(split_relayhost("smtp.example.net"), Some(("smtp.example.net".into(), None, true)));
-        assert_eq!(split_relayhost("[192.0.2.10]"), Some(("192.0.2.10".into(), None, false)));
-        assert_eq!(split_relayhost("relay.example.net:25, backup.example.net"), Some(("relay.example.net".into(), Some(25), true)));
-        assert_eq!(split_relayhost(""), None);
-    }
-
-    #[test]
-    fn lmtp_sockets_are_found_under_the_queue_directory() {
-        let q = "/var/spool/postfix";
-        assert_eq!(unix_socket_of("lmtp:unix:private/dovecot-lmtp", q).as_deref(), Some("/var/spool/postfix/private/dovecot-lmtp"));
-        assert_eq!(unix_socket_of("lmtp:unix:/run/dovecot/lmtp", q).as_deref(), Some("/run/dovecot/lmtp"));
-        assert_eq!(unix_socket_of("lmtp:private/dovecot-lmtp", q).as_deref(), Some("/var/spool/postfix/private/dovecot-lmtp"));
-        assert_eq!(unix_socket_of("lmtp:inet:127.0.0.1:24", q), None);
-        assert_eq!(unix_socket_of("lmtp:[127.0.0.1]:24", q), None);
-        assert_eq!(unix_socket_of("lmtp:localhost:24", q), None);
-        assert_eq!(unix_socket_of("dovecot", q), None);
-    }
-
-    #[test]
-    fn defaults_file_parses() {
-        assert_eq!(
-            ron::from_str::<BTreeMap<String, String>>(DEFAULTS_RON).map(|m| m.len()).map_err(|e| e.to_string()),
-            Ok(defaults().len())
-        );
-        assert_eq!(defaults().get("queue_directory").map(String::as_str), Some("/var/spool/postfix"));
     }
 }

@@ -3,14 +3,13 @@
 //! Facts in the spirit of Postfix's qshape: counts per queue, age buckets, top destinations,
 //! top delay reasons, sizes.
 
+use crate::bundle::specs::QUEUES;
 use crate::bundle::{Bundle, Payload, Source};
 #[cfg(test)]
 use crate::model::Value;
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
 use std::collections::BTreeMap;
-
-pub const QUEUES: &[&str] = &["maildrop", "incoming", "active", "deferred", "hold"];
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {

@@ -19,7 +19,7 @@ const OUTPUT_CAP: usize = 16 << 20;
 pub fn collect_postconf(opts: &Options, rec: &mut Recorder) {
     // The compiled-in defaults of the parameters mailsleuth reasons about.
     let mut defaults = vec!["postconf", "-d"];
-    defaults.extend(crate::facts::postconf::defaults().keys().map(String::as_str));
+    defaults.extend(crate::kb::reference::postfix_defaults().keys().map(String::as_str));
     let cmds: Vec<Vec<&str>> = vec![
         vec!["postconf", "-n"],
         defaults,

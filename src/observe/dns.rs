@@ -19,9 +19,10 @@
 
 use super::fs::read_file;
 use super::{Options, Recorder};
+use crate::bundle::specs::{HOSTS, RESOLV_CONF};
 use crate::bundle::{Failure, Payload, Source};
-use crate::facts::dns::{chroot_path, normalize, parse_answer, parse_resolv_conf, planned_queries, HOSTS, MAXNS, RESOLV_CONF};
-use crate::facts::postconf::{config_from, Config};
+use crate::parse::dns::{chroot_path, normalize, parse_answer, parse_resolv_conf, planned_queries, MAXNS};
+use crate::parse::postconf::{config_from, Config};
 use domain::base::iana::{Rcode, Rtype};
 use domain::base::{Name, ParsedName, ToName};
 use domain::rdata::AllRecordData;
@@ -407,7 +408,7 @@ mod tests {
         let mut rec = Recorder::new();
         // A resolver that would fail loudly if it were ever asked.
         collect_with(&opts, &cfg, &Resolver::server("192.0.2.1:9".parse().unwrap()), &mut rec);
-        let dns: Vec<&super::super::Observation> = rec.observations.iter().filter(|o| matches!(o.source, Source::Dns { .. })).collect();
+        let dns: Vec<&crate::bundle::Observation> = rec.observations.iter().filter(|o| matches!(o.source, Source::Dns { .. })).collect();
         assert!(!dns.is_empty());
         assert!(dns.iter().all(|o| matches!(o.payload, Payload::Failed { failure: Failure::NotRun, .. }) && o.elapsed_ms < 100));
     }

@@ -9,7 +9,7 @@
 //! module is loaded: the legacy listing runs only when the nf_tables one points at it.
 
 use super::{command, Options, Recorder};
-use crate::facts::postconf::Config;
+use crate::parse::postconf::Config;
 use std::path::Path;
 
 /// Where the front-ends are installed (Debian/Ubuntu ufw, RHEL/SUSE firewalld).

@@ -4,32 +4,20 @@
 //! Reads only. `lstat` is used throughout, so a symlink is reported as a symlink and never
 //! followed out of the tree being inspected.
 
+use crate::bundle::specs::SOFTWARE;
 use crate::bundle::{Failure, Payload, Source, StatData};
+use crate::parse::mailconf::COURIER_FILES;
+use crate::parse::path::resolve_link;
+use crate::parse::postconf::Config;
 
 use super::{Options, Recorder};
-use crate::facts::postconf::Plan;
+use crate::parse::postconf::Plan;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 /// Configuration files read verbatim. Missing files are recorded as absent.
 pub const CONFIG_FILES: &[&str] =
     &["/etc/passwd", "/etc/group", "/etc/hostname", "/etc/mailname", "/etc/postfix/main.cf", "/etc/postfix/master.cf"];
-
-/// Paths whose presence tells which mail software is installed.
-pub const SOFTWARE: &[(&str, &str)] = &[
-    ("postfix", "/usr/sbin/postfix"),
-    ("postfix", "/etc/postfix/main.cf"),
-    ("dovecot", "/usr/sbin/dovecot"),
-    ("dovecot-lda", "/usr/lib/dovecot/dovecot-lda"),
-    ("dovecot-lda", "/usr/libexec/dovecot/dovecot-lda"),
-    ("maildrop", "/usr/bin/maildrop"),
-    ("procmail", "/usr/bin/procmail"),
-    ("courier", "/usr/sbin/courier"),
-    ("courier", "/usr/lib/courier/courierd"),
-    ("courier", "/etc/courier"),
-    ("exim", "/usr/sbin/exim4"),
-    ("sendmail", "/usr/sbin/sendmail"),
-];
 
 /// Largest configuration file kept in a bundle.
 const CONFIG_CAP: u64 = 4 << 20;
@@ -172,29 +160,6 @@ pub(crate) fn read_tail(path: &std::path::Path, cap: u64) -> io::Result<Payload>
     Ok(Payload::Text { text, first_line, skipped_bytes, lossy, exit: None })
 }
 
-/// The absolute path a symlink at `link` with target `target` points to, normalised
-/// lexically (`/etc/ssl/certs/x.pem` → `../private/y.pem` gives `/etc/ssl/private/y.pem`).
-pub fn resolve_link(link: &str, target: &str) -> String {
-    let base = if target.starts_with('/') { "" } else { link.rsplit_once('/').map_or("", |(d, _)| d) };
-    normalize(&format!("{base}/{target}"))
-}
-
-/// `/var/log//mail.log`, `/var/log/./mail.log` → `/var/log/mail.log` (`..` goes up, never
-/// above `/`).
-pub fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
 /// Stat a path and, while it is a symlink, what it points to (a few hops): a certificate
 /// behind a dangling Let's Encrypt link is as missing as an absent one.
 pub fn stat_following(opts: &Options, rec: &mut Recorder, path: &str) {
@@ -214,31 +179,31 @@ pub fn stat_following(opts: &Options, rec: &mut Recorder, path: &str) {
 
 /// Files and sockets main.cf names whose absence breaks a service: smtpd's TLS certificates
 /// and keys, the Dovecot SASL socket.
-pub fn collect_config_paths(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
-    for (_, _, path) in crate::facts::mailconf::config_paths(cfg) {
+pub fn collect_config_paths(opts: &Options, cfg: &crate::parse::postconf::Config, rec: &mut Recorder) {
+    for (_, _, path) in crate::parse::mailconf::config_paths(cfg) {
         stat_following(opts, rec, &path);
     }
 }
 
 /// Dovecot, Courier/maildrop and secondary Postfix instance configuration files.
-pub fn collect_mail_configs(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
-    for p in crate::facts::mailconf::config_files(opts, cfg) {
+pub fn collect_mail_configs(opts: &Options, cfg: &crate::parse::postconf::Config, rec: &mut Recorder) {
+    for p in crate::observe::fs::config_files(opts, cfg) {
         read_file(opts, rec, &p, CONFIG_CAP);
     }
 }
 
 /// Source and database of every indexed lookup table (their mtimes say whether postmap
 /// or newaliases was forgotten).
-pub fn collect_lookup_tables(opts: &Options, cfg: &crate::facts::postconf::Config, rec: &mut Recorder) {
-    for (_, _, path, db) in crate::facts::mailconf::lookup_tables(cfg) {
+pub fn collect_lookup_tables(opts: &Options, cfg: &crate::parse::postconf::Config, rec: &mut Recorder) {
+    for (_, _, path, db) in crate::parse::mailconf::lookup_tables(cfg) {
         stat(opts, rec, &path);
         stat(opts, rec, &db);
     }
 }
 
 /// Every real user's home and mailbox (Maildir with cur/new/tmp, or the mbox in the spool),
-/// bounded by [`crate::facts::host::MAX_USERS`].
-pub fn collect_mailboxes(opts: &Options, plan: &crate::facts::host::MailboxPlan, rec: &mut Recorder) {
+/// bounded by [`crate::parse::mailbox::MAX_USERS`].
+pub fn collect_mailboxes(opts: &Options, plan: &crate::parse::mailbox::MailboxPlan, rec: &mut Recorder) {
     let passwd = rec
         .observations
         .iter()
@@ -246,7 +211,7 @@ pub fn collect_mailboxes(opts: &Options, plan: &crate::facts::host::MailboxPlan,
         .and_then(|o| o.text())
         .unwrap_or("")
         .to_string();
-    let users = crate::facts::host::mail_users(&passwd, plan.first_uid, crate::facts::host::MAX_USERS);
+    let users = crate::parse::mailbox::mail_users(&passwd, plan.first_uid, crate::parse::mailbox::MAX_USERS);
     for ((_, _, _, home), format, path) in plan.mailboxes(&users) {
         stat(opts, rec, &home);
         stat(opts, rec, &path);
@@ -307,7 +272,7 @@ pub const MAX_LISTING: usize = 200_000;
 
 /// List the queue directories (the fallback when `postqueue -j` cannot run).
 pub fn collect_queue_listing(opts: &Options, queue_directory: &str, rec: &mut Recorder) {
-    for q in crate::facts::queue::QUEUES {
+    for q in crate::bundle::specs::QUEUES {
         let path = format!("{}/{q}", queue_directory.trim_end_matches('/'));
         let real = opts.host_path(&path);
         rec.record(Source::Listing { path }, || list_dir(&real));
@@ -342,6 +307,25 @@ fn list_tree(real: &std::path::Path, depth: usize, max: usize) -> Payload {
         entries.push(crate::bundle::ListEntry { path: rel, size: md.size(), mtime: md.mtime(), mode: md.mode(), uid: md.uid() });
     }
     Payload::Listing { entries, truncated }
+}
+
+/// The files this module's parsers read; the collector reads them all.
+pub fn config_files(opts: &Options, cfg: &Config) -> Vec<String> {
+    let mut v: Vec<String> = vec!["/etc/dovecot/dovecot.conf".into(), "/etc/dovecot/local.conf".into()];
+    if let Ok(rd) = std::fs::read_dir(opts.host_path("/etc/dovecot/conf.d")) {
+        let mut names: Vec<String> =
+            rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".conf")).collect();
+        names.sort();
+        v.extend(names.into_iter().map(|n| format!("/etc/dovecot/conf.d/{n}")));
+    }
+    v.extend(COURIER_FILES.iter().map(|s| s.to_string()));
+    if let Some(dirs) = cfg.value("multi_instance_directories") {
+        for d in dirs.split([' ', ',']).filter(|d| d.starts_with('/')) {
+            v.push(format!("{d}/main.cf"));
+            v.push(format!("{d}/master.cf"));
+        }
+    }
+    v
 }
 
 #[cfg(test)]

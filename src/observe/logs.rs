@@ -71,8 +71,8 @@ pub struct LogConfig {
 impl LogConfig {
     /// From the configuration observations already made (main.cf or `postconf -n`, Dovecot's).
     pub fn from_observations(observations: &[Observation]) -> LogConfig {
-        let plan = crate::facts::postconf::plan_from(observations);
-        let cfg = crate::facts::postconf::config_from(observations).unwrap_or_default();
+        let plan = crate::parse::postconf::plan_from(observations);
+        let cfg = crate::parse::postconf::config_from(observations).unwrap_or_default();
         let mut units: Vec<String> = MAIL_UNITS.iter().map(|s| s.to_string()).collect();
         for dir in cfg.value("multi_instance_directories").unwrap_or_default().split([' ', ',']).filter(|d| d.starts_with('/')) {
             // Debian's postfix@.service runs the instance in /etc/NAME as postfix@NAME.
@@ -80,7 +80,7 @@ impl LogConfig {
                 units.push(format!("postfix@{name}.service"));
             }
         }
-        let dovecot = crate::facts::mailconf::dovecot_log_files(&crate::facts::mailconf::dovecot_effective(observations));
+        let dovecot = crate::parse::mailconf::dovecot_log_files(&crate::parse::mailconf::dovecot_effective(observations));
         LogConfig { maillog_file: plan.maillog_file, dovecot, units }
     }
 }
@@ -126,7 +126,7 @@ pub fn plan_targets(cfg: &LogConfig, syslog: &[(String, syslogconf::Destination)
     let mut targets: Vec<LogTarget> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let mut add = |path: &str, reason: String, own: bool, rank: Option<u8>| {
-        let path = fs::normalize(path);
+        let path = crate::parse::path::normalize(path);
         let k = key(&path);
         match keys.iter().position(|x| *x == k) {
             Some(i) => {
@@ -158,7 +158,8 @@ pub fn plan_targets(cfg: &LogConfig, syslog: &[(String, syslogconf::Destination)
     }
     for (path, copy) in DEFAULT_LOGS {
         // RHEL's `*.info;mail.none;... /var/log/messages`: the configuration keeps mail out.
-        let named: Vec<&syslogconf::Destination> = syslog.iter().map(|(_, d)| d).filter(|d| fs::normalize(&d.path) == *path).collect();
+        let named: Vec<&syslogconf::Destination> =
+            syslog.iter().map(|(_, d)| d).filter(|d| crate::parse::path::normalize(&d.path) == *path).collect();
         if !named.is_empty() && named.iter().all(|d| d.mail == MailShare::None) {
             continue;
         }
@@ -616,7 +617,7 @@ pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i
 pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
     let mut rec = Recorder::new();
     fs::collect_config_files(opts, &mut rec);
-    let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
+    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     let log_cfg = LogConfig::from_observations(&rec.observations);
     let mut out = Vec::new();

@@ -109,8 +109,8 @@ pub fn collect(opts: &Options) -> Bundle {
     if opts.live() {
         command::collect_postconf(opts, &mut rec);
     }
-    let plan = crate::facts::postconf::plan_from(&rec.observations);
-    let cfg = crate::facts::postconf::config_from(&rec.observations).unwrap_or_default();
+    let plan = crate::parse::postconf::plan_from(&rec.observations);
+    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
     fs::collect_config_paths(opts, &cfg, &mut rec);
@@ -122,20 +122,8 @@ pub fn collect(opts: &Options) -> Bundle {
     if !postqueue_ok {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
-    let dovecot: Vec<(String, String, String)> = {
-        let partial = Bundle {
-            format: String::new(),
-            version: 0,
-            mailsleuth: String::new(),
-            host: String::new(),
-            root: String::new(),
-            live: opts.live(),
-            created_at: 0,
-            observations: rec.observations.clone(),
-        };
-        crate::facts::host::dovecot_settings(&partial)
-    };
-    let mailboxes = crate::facts::host::MailboxPlan::new(&cfg, &dovecot);
+    let dovecot = crate::parse::mailbox::dovecot_settings_of(&rec.observations);
+    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
     let mut fs_paths = vec![
         plan.queue_directory.clone(),

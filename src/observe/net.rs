@@ -10,25 +10,17 @@
 //! connect/disconnect pair in the mail log; nothing else.
 
 use super::{fs, Options, Recorder};
+use crate::bundle::specs::{BANNER_PREFIX, BANNER_PROBE, INTERFACES, SOCKET_OWNERS, TCP, TCP6};
 
 use crate::bundle::{Failure, Payload, Source};
-use crate::facts::net::TcpSocket;
-use crate::facts::postconf::Config;
+use crate::parse::postconf::Config;
+use crate::parse::proc::TcpSocket;
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub const TCP: &str = "/proc/net/tcp";
-pub const TCP6: &str = "/proc/net/tcp6";
-/// How the socket-owner snapshot is named in bundles and reports.
-pub const SOCKET_OWNERS: &str = "/proc/<pid>/fd (socket owners)";
-pub const INTERFACES: &str = "getifaddrs(3) (interfaces)";
-/// A probe is named `smtp banner ADDR:PORT` (`[::1]:25` for IPv6).
-pub const BANNER_PREFIX: &str = "smtp banner ";
-/// Recorded instead of probes when they may not run (`--root`).
-pub const BANNER_PROBE: &str = "smtp banner probe";
 pub const PROBE_PORTS: &[u16] = &[25, 587, 465];
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -45,7 +37,7 @@ pub fn collect(opts: &Options, _cfg: &Config, rec: &mut Recorder) {
         let real = opts.host_path(name);
         let id = rec.record(Source::Proc { what: name.to_string() }, || read_head(&real, TCP_CAP));
         if let Some(text) = rec.get(id).text() {
-            listeners.extend(crate::facts::net::listening(text));
+            listeners.extend(crate::parse::proc::listening(text));
         }
     }
     if !opts.live() {

@@ -9,28 +9,11 @@
 //! Nothing here writes anything or signals any process.
 
 use super::{fs, Options, Recorder};
+use crate::bundle::specs::{NO_SYSTEMD, PID_FILES, PROCESS_TABLE};
 
 use crate::bundle::{Failure, Payload, Source};
-use crate::facts::postconf::Config;
+use crate::parse::postconf::Config;
 use std::path::Path;
-
-/// How the process-table snapshot is named in bundles and reports.
-pub const PROCESS_TABLE: &str = "/proc/<pid>/{comm,cmdline,status} (processes)";
-
-/// Pid files of mail daemons besides Postfix's (which lives under `queue_directory`):
-/// path, the program writing it, and the process names (comm prefixes) it runs under.
-pub const PID_FILES: &[(&str, &str, &[&str])] = &[
-    ("/run/dovecot/master.pid", "dovecot", &["dovecot"]),
-    ("/run/courier/authdaemon/pid", "authdaemond", &["authdaemond"]),
-    ("/run/amavis/amavisd.pid", "amavisd", &["amavis"]),
-    ("/run/amavisd/amavisd.pid", "amavisd", &["amavis"]),
-    ("/run/spamd.pid", "spamd", &["spamd"]),
-    ("/run/clamav/clamd.pid", "clamd", &["clamd"]),
-    ("/run/opendkim/opendkim.pid", "opendkim", &["opendkim"]),
-    ("/run/opendmarc/opendmarc.pid", "opendmarc", &["opendmarc"]),
-    ("/run/postgrey.pid", "postgrey", &["postgrey"]),
-    ("/run/saslauthd/saslauthd.pid", "saslauthd", &["saslauthd"]),
-];
 
 /// systemd units asked about (Debian, RHEL and SUSE names); unknown ones come back
 /// `not-found` and are ignored by the parser.
@@ -53,10 +36,6 @@ pub const UNITS: &[&str] = &[
     "postgrey.service",
     "saslauthd.service",
 ];
-
-/// Why `systemctl` was not run on a live host: there are no units to ask about, which
-/// the parser takes as "no unit facts", not as something it could not see.
-pub const NO_SYSTEMD: &str = "not booted with systemd (no /run/systemd/system)";
 
 /// At most this many processes are recorded.
 const MAX_PROCESSES: usize = 50_000;
@@ -112,7 +91,7 @@ fn process_line(pid: u32) -> Option<String> {
     let raw = std::fs::read(base.join("cmdline")).unwrap_or_default();
     let args: Vec<String> = raw.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
     let mut cmdline = clean(&args.join(" "));
-    if !crate::facts::services::is_mail_program(&comm, &cmdline) {
+    if !crate::parse::process::is_mail_program(&comm, &cmdline) {
         cmdline.clear();
     }
     if cmdline.len() > MAX_CMDLINE {
@@ -159,7 +138,7 @@ mod tests {
         let line = text.lines().find(|l| l.starts_with(&format!("{me}\t"))).unwrap_or_else(|| panic!("pid {me} missing:\n{text}"));
         // Not a mail program: its arguments are not kept.
         assert!(line.ends_with('\t'), "{line:?}");
-        let rows = crate::facts::services::parse_process_table(&text);
+        let rows = crate::parse::process::parse_process_table(&text);
         assert!(rows.iter().any(|r| r.pid == me && r.cmdline.is_empty()));
     }
 
@@ -170,7 +149,7 @@ mod tests {
         std::fs::write(dir.join("srv/postfix/pid/master.pid"), "        279\n").unwrap();
         let opts = Options { root: dir.clone(), ..Options::default() };
         let cfg = Config {
-            explicit: crate::facts::postconf::parse_main_cf("queue_directory = /srv/postfix\n")
+            explicit: crate::parse::postconf::parse_main_cf("queue_directory = /srv/postfix\n")
                 .into_iter()
                 .map(|s| (s.name.clone(), s))
                 .collect(),
