@@ -9,14 +9,13 @@
 //!
 //! Pure, and cheap: only the handful of sampled lines is read, never the logs again.
 
+use crate::kb::reference::blocklists;
 use crate::kb::Knowledge;
 use crate::logscan::classify::classify_line;
 use crate::logscan::line::{queue_id, split_syslog};
 use crate::model::{Fact, FactSet, Value};
 use crate::model::{FieldType, KindSpec};
-use serde::Deserialize;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 pub const KINDS: &[KindSpec] = &[KindSpec {
     name: "log_sample",
@@ -73,24 +72,6 @@ const SAMPLED: &[&str] = &[
 
 fn sampled(id: &str) -> bool {
     id.starts_with("remote.") || SAMPLED.contains(&id)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Blocklist {
-    pub name: String,
-    #[serde(rename = "match")]
-    pub words: Vec<String>,
-    #[serde(default)]
-    pub zone: Option<String>,
-    pub delist: String,
-}
-
-const BLOCKLISTS_RON: &str = include_str!("../../knowledge/blocklists.ron");
-
-/// The block lists of `knowledge/blocklists.ron` (checked by a unit test).
-pub fn blocklists() -> &'static [Blocklist] {
-    static B: OnceLock<Vec<Blocklist>> = OnceLock::new();
-    B.get_or_init(|| crate::kb::ron_options().from_str(BLOCKLISTS_RON).unwrap_or_default())
 }
 
 /// `key=value` of a Postfix line (`relay=mx.example.com[192.0.2.1]:25,` → the value).

@@ -167,6 +167,9 @@ impl Knowledge {
         let opts = ron_options();
         for (path, text) in files {
             if is_reference_data(&path) {
+                if let Err(e) = reference::check(&path, &text) {
+                    errors.push(ron_error(&path, e));
+                }
                 continue;
             }
             if is_signature_file(&path) {
