@@ -52,3 +52,32 @@ pub fn classify_line<'k>(sigs: &'k [Signature], raw: &str) -> Option<(&'k Signat
     }
     classify(sigs, &split_syslog(raw))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(id: &str, priority: i32, regex: &str) -> Signature {
+        Signature {
+            id: id.into(),
+            programs: vec![],
+            literal: None,
+            regex: crate::kb::rule::Pattern(regex::Regex::new(regex).unwrap()),
+            category: "other".into(),
+            severity: Default::default(),
+            meaning: String::new(),
+            priority,
+            examples: vec![],
+        }
+    }
+
+    #[test]
+    fn a_bare_severity_prefix_is_also_read_as_part_of_the_message() {
+        let sigs = [sig("t.anvil", 10, r"warning: Connection rate limit exceeded"), sig("t.any", 0, r"^Connection")];
+        let id = |l: &str| classify_line(&sigs, l).map(|(s, _)| s.id.clone());
+        // `warning` is taken for a tag by the splitter; the whole line is tried too.
+        assert_eq!(id("warning: Connection rate limit exceeded: 3 from x[192.0.2.1] for service smtp").as_deref(), Some("t.anvil"));
+        // With a time stamp or a pid it is a real tag: only the message is matched.
+        assert_eq!(id("Nov 23 10:45:29 mx1 warning[1]: Connection rate limit exceeded").as_deref(), Some("t.any"));
+    }
+}
