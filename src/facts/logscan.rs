@@ -15,6 +15,7 @@
 //! logs `removed`, and the least recently seen are finalised when it is full. Evidence is
 //! sampled (the first lines and the last of each signature and status), never accumulated.
 
+use super::failures;
 use super::logs::{field, queue_id, split_syslog, LogLine, MAX_LINE};
 use super::quickmatch::{same_bytes, QuickMatch};
 use super::time::{parse_stamp, Window};
@@ -35,6 +36,9 @@ const MAX_TEMPLATES: usize = 20_000;
 const FIRST_SAMPLES: usize = 3;
 /// Time buckets of the trend.
 pub const TREND_BUCKETS: usize = 12;
+/// Signatures of this priority or lower are families (an RFC 3463 class, a remote 4xx)
+/// rather than reasons: the accounting tells their lines apart by structure.
+const GENERIC_PRIORITY: i32 = 2;
 /// Signatures remembered per message (for per-signature message counts and sizes).
 const SIGS_PER_MESSAGE: usize = 8;
 
@@ -628,6 +632,8 @@ struct Template {
 struct Msg {
     size: Option<i64>,
     status: Option<u8>,
+    /// The failure group of the last deferred or bounced line ([`failures::Table`]).
+    fail: Option<u32>,
     sigs: [u16; SIGS_PER_MESSAGE],
     nsigs: u8,
     touched: u64,
@@ -697,6 +703,8 @@ pub struct Scan {
     dests_dropped: u64,
     templates: HashMap<String, Template>,
     templates_dropped: u64,
+    /// Every failed message and reject under the reason of its failure line.
+    failures: failures::Table,
     /// Problem lines (by their own severity word) no signature matched.
     pub unmatched_problems: u64,
     evicted: u64,
@@ -847,9 +855,16 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
         }
 
+        // The signature that knows the line's reason: neither a catch-all nor a generic
+        // family (an RFC 3463 class, "a remote 4xx"), whose lines are told apart by structure.
+        let known_sig = sig.filter(|&i| !self.m.is_catch_all(i));
+        let reason_sig = known_sig.filter(|&i| self.m.signatures().get(i).is_some_and(|s| s.priority > GENERIC_PRIORITY));
         if words.has(Words::REJECT) {
             self.scan.rejected += 1;
             self.scan.rejected_samples.add(loc, raw);
+            if msg.contains("reject: ") {
+                self.scan.failures.reject_line(reason_sig, known_sig, l.program, msg, failures::At { seg: loc.seg, line: loc.line, raw });
+            }
         }
 
         let Some((_, key)) = qid else { return };
@@ -876,6 +891,15 @@ impl<'m, 'k> Scanner<'m, 'k> {
         if let Some(st) = status {
             let si = status_index(st);
             entry.status = Some(si as u8);
+            if st == "deferred" || st == "bounced" {
+                entry.fail = Some(self.scan.failures.failure_line(
+                    reason_sig,
+                    known_sig,
+                    l.program,
+                    msg,
+                    failures::At { seg: loc.seg, line: loc.line, raw },
+                ));
+            }
             let agg = &mut self.scan.statuses[si];
             agg.lines += 1;
             if let Some(b) = bucket {
@@ -1078,6 +1102,15 @@ impl Scan {
 
     /// A message is done (removed, evicted, or the log ended): count it under its last status.
     fn finalize(&mut self, m: &Msg) {
+        let outcome = match m.status.map(|s| STATUSES[s as usize]) {
+            Some("deferred") => Some(failures::Outcome::Deferred),
+            Some("bounced") => Some(failures::Outcome::Bounced),
+            Some("expired") => Some(failures::Outcome::Expired),
+            _ => None,
+        };
+        if let Some(o) = outcome {
+            self.failures.message(o, m.fail);
+        }
         if let Some(s) = m.status {
             let agg = &mut self.statuses[s as usize];
             agg.messages += 1;
@@ -1110,12 +1143,23 @@ impl Scan {
 
     /// Append `later` (the next segment(s) in log order) to `self`.
     pub fn merge(&mut self, mut later: Scan) {
+        // The later failure groups join this table first, so that every message that
+        // moves over (or is finalised below) already names a group of this table.
+        let map = self.failures.merge(std::mem::take(&mut later.failures));
+        for (_, m) in later.orphans.iter_mut() {
+            m.fail = failures::remap(m.fail, &map);
+        }
+        for m in later.open.values_mut() {
+            m.fail = failures::remap(m.fail, &map);
+        }
         // Messages that straddle the cut: their size is here, their end is there.
         for (k, mut m) in std::mem::take(&mut later.orphans) {
             if let Some(e) = self.open.remove(&k) {
                 join(&mut m, &e, &mut later.sigs);
             }
-            later.finalize(&m);
+            // Counted here rather than in `later`: the totals are summed below either way,
+            // and only this table holds the message's failure group now.
+            self.finalize(&m);
         }
         let keys: Vec<u128> = later.open.iter().filter(|(_, m)| m.size.is_none()).map(|(k, _)| *k).collect();
         for k in keys {
@@ -1370,7 +1414,10 @@ impl Scan {
             .collect();
         values.sort_by(|a, b| (&a.signature, &a.group, &a.field).cmp(&(&b.signature, &b.group, &b.field)));
         let (rejected_evidence, _) = self.evidence(&self.rejected_samples);
+        let failures = self.failure_stats(sigs);
         LogStats {
+            failures,
+            expired_without_reason: self.failures.expired_without_reason,
             files,
             signatures,
             statuses,
@@ -1391,6 +1438,140 @@ impl Scan {
     }
 }
 
+impl Scan {
+    /// The failure groups, most messages (then reject lines) first, each read into its parts.
+    fn failure_stats(&self, sigs: &[Signature]) -> Vec<FailStats> {
+        let mut out: Vec<FailStats> = self
+            .failures
+            .groups
+            .iter()
+            .filter(|g| g.messages() + g.rejects > 0)
+            .map(|g| {
+                let sample = g.first.as_ref().map(|l| l.text.as_str()).unwrap_or("");
+                let line = split_syslog(sample);
+                let program = line.program.unwrap_or("");
+                let parsed = super::reason::parse_status(line.message).unwrap_or_else(|| {
+                    let text = line.message.split_once("reject: ").map_or(line.message, |(_, r)| r);
+                    super::reason::parse_reason(text)
+                });
+                let signature = g.signature.and_then(|i| sigs.get(i as usize));
+                // A group keyed by a signature is that signature's reason; the others by structure.
+                let by_signature = g.key.starts_with("sig ");
+                let mut evidence = Vec::new();
+                for l in g.first.iter().chain(g.last.iter()) {
+                    let loc = Loc { seg: l.seg, line: l.line };
+                    evidence.push(Evidence::new(self.source(loc), l.text.as_str()));
+                }
+                FailStats {
+                    signature: signature.map(|s| s.id.clone()),
+                    category: signature.filter(|_| by_signature).map_or(parsed.category, |s| s.category.as_str()).to_string(),
+                    agent: super::reason::agent(program).to_string(),
+                    relay: parsed.relay.unwrap_or("").to_string(),
+                    dsn: parsed.dsn.map(|d| d.text()).unwrap_or_default(),
+                    shape: parsed.shape.as_str().to_string(),
+                    errno: parsed.errno.unwrap_or("").to_string(),
+                    path: parsed.path.unwrap_or("").to_string(),
+                    host: parsed.host.unwrap_or("").to_string(),
+                    ip: parsed.ip.unwrap_or("").to_string(),
+                    port: parsed.port,
+                    command: parsed.command.unwrap_or("").to_string(),
+                    reason: crate::text::truncate_chars(parsed.reason, 400),
+                    template: g.key.splitn(3, '|').nth(2).unwrap_or("").to_string(),
+                    deferred: g.deferred,
+                    bounced: g.bounced,
+                    expired: g.expired,
+                    rejects: g.rejects,
+                    lines: g.lines,
+                    more_evidence: g.lines.saturating_sub(evidence.len() as u64),
+                    evidence,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (b.deferred + b.bounced + b.expired)
+                .cmp(&(a.deferred + a.bounced + a.expired))
+                .then(b.rejects.cmp(&a.rejects))
+                .then(a.signature.cmp(&b.signature))
+                .then(a.template.cmp(&b.template))
+        });
+        out
+    }
+}
+
+impl FailStats {
+    /// The `delivery_failure` fact of this reason.
+    pub fn fact(&self) -> Fact {
+        let status = if self.deferred + self.bounced + self.expired == 0 {
+            "reject"
+        } else if self.bounced >= self.deferred.max(self.expired) {
+            "bounced"
+        } else if self.expired > self.deferred {
+            "expired"
+        } else {
+            "deferred"
+        };
+        let mut f = Fact::new("delivery_failure")
+            .with("status", status)
+            .with("signature", self.signature.as_deref().unwrap_or(""))
+            .with("category", self.category.as_str())
+            .with("agent", self.agent.as_str())
+            .with("relay", self.relay.as_str())
+            .with("dsn", self.dsn.as_str())
+            .with("shape", self.shape.as_str())
+            .with("errno", self.errno.as_str())
+            .with("path", self.path.as_str())
+            .with("host", self.host.as_str())
+            .with("ip", self.ip.as_str())
+            .with("command", self.command.as_str())
+            .with("reason", self.reason.as_str())
+            .with("template", self.template.as_str())
+            .with("messages", self.deferred + self.bounced + self.expired)
+            .with("deferred", self.deferred)
+            .with("bounced", self.bounced)
+            .with("expired", self.expired)
+            .with("rejects", self.rejects)
+            .with("lines", self.lines);
+        if let Some(p) = self.port {
+            f.set("port", u64::from(p));
+        }
+        f.evidence = self.evidence.clone();
+        f.more_evidence = self.more_evidence;
+        f
+    }
+}
+
+/// One reason failures were logged with: a signature's, or a structure no signature knows.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FailStats {
+    /// The signature that knows the failure line; `None` when only its structure was read.
+    pub signature: Option<String>,
+    pub category: String,
+    /// The program that logged it (`smtp`, `local`, `virtual`, `lmtp`, `pipe`, `smtpd`, …).
+    pub agent: String,
+    pub relay: String,
+    pub dsn: String,
+    pub shape: String,
+    pub errno: String,
+    pub path: String,
+    pub host: String,
+    pub ip: String,
+    pub port: Option<u16>,
+    pub command: String,
+    /// The reason of the first line, as logged (at most 400 characters).
+    pub reason: String,
+    /// The reason with ids, numbers, addresses and hosts masked (lines no signature knows).
+    pub template: String,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejects: u64,
+    pub lines: u64,
+    #[serde(skip)]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip)]
+    pub more_evidence: u64,
+}
+
 /// Join the earlier part `e` of a message into its later part `m`.
 fn join(m: &mut Msg, e: &Msg, later_sigs: &mut [SigAgg]) {
     if m.size.is_none() {
@@ -1398,6 +1579,9 @@ fn join(m: &mut Msg, e: &Msg, later_sigs: &mut [SigAgg]) {
     }
     if m.status.is_none() {
         m.status = e.status;
+    }
+    if m.fail.is_none() {
+        m.fail = e.fail;
     }
     for &s in e.sigs() {
         if !m.add_sig(s) {
@@ -1495,6 +1679,10 @@ pub struct ValueStats {
 /// Everything learnt from the logs.
 #[derive(Clone, Debug)]
 pub struct LogStats {
+    /// Every failed message and reject under its reason (the accounting's input).
+    pub failures: Vec<FailStats>,
+    /// Expired messages whose deferrals came before the window.
+    pub expired_without_reason: u64,
     pub values: Vec<ValueStats>,
     pub files: Vec<FileStats>,
     pub signatures: Vec<SigStats>,
@@ -1629,6 +1817,9 @@ impl LogStats {
             let files: std::collections::BTreeSet<String> = v.files.iter().cloned().collect();
             out.push(v.tally.fact(&v.signature, &v.group, &v.field, &files));
         }
+        for x in &self.failures {
+            out.push(x.fact());
+        }
         for (rank, d) in self.destinations.iter().take(20).enumerate() {
             let mut f = Fact::new("log_destination")
                 .with("domain", d.domain.as_str())
@@ -1647,6 +1838,7 @@ impl LogStats {
         out.stats.log_lines_skipped += t.skipped;
         out.stats.log_lines_matched += t.matched;
         out.stats.log_lines_outside_window += t.outside;
+        out.stats.log_expired_without_reason += self.expired_without_reason;
         out.stats.log_window_since = self.window.since.map(super::time::format);
         out.stats.log_window_until = self.window.until.map(super::time::format);
     }

@@ -32,8 +32,22 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &super::time::Win
     super::dns::facts(bundle, &mut out);
     // Last: it reads log_signature, fs_usage and postconf facts.
     super::samples::facts(k, &mut out);
+    if bundle.log_only {
+        // Nothing but the log was observed: every other kind is unknown, never "none", for
+        // this one reason (the parsers' own reasons, such as "--root given", do not apply).
+        out.unavailable.retain(|u| LOG_KINDS.contains(&u.kind.as_str()));
+        for kind in super::kinds::base_kinds() {
+            if !LOG_KINDS.contains(&kind.name) {
+                out.unavailable(kind.name, "the host's configuration, files, queue and services", "log only: not observed".to_string());
+            }
+        }
+    }
     out
 }
+
+/// The kinds the logs alone produce.
+pub const LOG_KINDS: &[&str] =
+    &["log_file", "log_source", "log_signature", "delivery_summary", "log_destination", "log_values", "log_sample", "delivery_failure"];
 
 /// `name:x:id:...` files → id → name (first name wins, as `ls` does).
 fn id_names(bundle: &Bundle, path: &str) -> HashMap<u32, String> {

@@ -209,6 +209,10 @@ pub struct Bundle {
     pub root: String,
     pub live: bool,
     pub created_at: u64,
+    /// Only logs were observed (`diagnose --log`, or `why --log` away from the mail host):
+    /// configuration, files and services are not observed, never taken as fine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_only: bool,
     pub observations: Vec<Observation>,
 }
 
@@ -226,6 +230,7 @@ impl Bundle {
             root: root.to_string(),
             live,
             created_at: 0,
+            log_only: false,
             observations,
         }
     }
@@ -322,6 +327,32 @@ pub fn now() -> u64 {
 }
 
 /// Gather every observation mailsleuth knows how to make, in dependency order.
+/// Only the log files given with `--log`: for a log read away from its mail host.
+pub fn collect_log_only(opts: &Options) -> Bundle {
+    let mut rec = Recorder::new();
+    logs::collect_logs(opts, &logs::LogConfig::default(), &mut rec);
+    Bundle {
+        format: BUNDLE_FORMAT.to_string(),
+        version: BUNDLE_VERSION,
+        mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
+        host: "(log only)".to_string(),
+        root: String::new(),
+        live: false,
+        created_at: now(),
+        log_only: true,
+        observations: rec.observations,
+    }
+}
+
+/// Whether a mail system's configuration is present under the root (Postfix, Courier,
+/// Dovecot, Exim, Sendmail, OpenSMTPD): when none is, a `--log` given to `why` is a log read
+/// away from its host.
+pub fn mail_system_present(opts: &Options) -> bool {
+    ["/etc/postfix/main.cf", "/etc/courier", "/etc/dovecot", "/etc/exim4", "/etc/exim", "/etc/mail/sendmail.cf", "/etc/smtpd.conf"]
+        .iter()
+        .any(|p| opts.host_path(p).exists())
+}
+
 pub fn collect(opts: &Options) -> Bundle {
     let mut rec = Recorder::new();
     fs::collect_config_files(opts, &mut rec);
@@ -350,6 +381,7 @@ pub fn collect(opts: &Options) -> Bundle {
             root: String::new(),
             live: opts.live(),
             created_at: 0,
+            log_only: false,
             observations: rec.observations.clone(),
         };
         crate::facts::host::dovecot_settings(&partial)
@@ -380,6 +412,7 @@ pub fn collect(opts: &Options) -> Bundle {
         root: opts.root.display().to_string(),
         live: opts.live(),
         created_at: now(),
+        log_only: false,
         observations: rec.observations,
     }
 }
