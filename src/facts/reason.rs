@@ -8,6 +8,8 @@
 //! that reads the structure, not a regex per message. Pure: `&str` in, borrowed slices out;
 //! no I/O, no facts, no knowledge base.
 
+use super::logs::field;
+
 /// An RFC 3463 enhanced status code `class.subject.detail`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dsn {
@@ -143,8 +145,8 @@ pub fn parse_status(message: &str) -> Option<Failure<'_>> {
     }
     let reason = rest[end..].trim_start();
     let reason = reason.strip_prefix('(').map_or(reason, |r| r.strip_suffix(')').unwrap_or(r)).trim();
-    let relay = value(message, "relay=");
-    let dsn = value(message, "dsn=").and_then(Dsn::at).or_else(|| Dsn::find(reason));
+    let relay = field(message, "relay=").filter(|v| !v.is_empty());
+    let dsn = field(message, "dsn=").and_then(Dsn::at).or_else(|| Dsn::find(reason));
     Some(read(status, relay, dsn, reason))
 }
 
@@ -470,13 +472,6 @@ fn find_field(message: &str, key: &str) -> Option<usize> {
         from = at + key.len();
     }
     None
-}
-
-fn value<'a>(message: &'a str, key: &str) -> Option<&'a str> {
-    let at = find_field(message, key)?;
-    let rest = &message[at + key.len()..];
-    let end = rest.find([',', ' ']).unwrap_or(rest.len());
-    Some(&rest[..end]).filter(|v| !v.is_empty())
 }
 
 /// The delivery agent of a program name: `postfix/smtp` → `smtp`, `postfix-out/lmtp` → `lmtp`,

@@ -6,7 +6,7 @@
 use super::Report;
 use crate::engine::Diagnosis;
 use crate::kb::rule::RuleKind;
-use crate::text::sanitize;
+use crate::text::{sanitize, thousands};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug)]
@@ -189,19 +189,6 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
     if !d.references.is_empty() {
         let _ = writeln!(s, "   See: {}", d.references.join(", "));
     }
-}
-
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The accounting in two or three lines: what the diagnoses explain of the failures seen,

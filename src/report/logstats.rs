@@ -3,21 +3,10 @@
 use crate::facts::logscan::{LogStats, SigStats, TREND_BUCKETS};
 use crate::facts::time::format as when;
 use crate::kb::signature::LogSeverity;
+use crate::text::thousands;
 use crate::text::{human_bytes, sanitize};
 use serde_json::{json, Value};
 use std::fmt::Write;
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// `▁▂▅█` from bucket counts.
 pub fn sparkline(t: &[u64; TREND_BUCKETS]) -> String {
