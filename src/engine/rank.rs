@@ -29,9 +29,12 @@ pub fn rank(k: &Knowledge, mut diags: Vec<Diagnosis>) -> Vec<Diagnosis> {
     }
     // A root cause that explains none of the failures observed is a latent risk while
     // another explains some: it may matter, but it is not why this mail failed.
+    // A finding that rests on log lines of its own (a fatal, an error) is an observed
+    // failure itself, never latent: only host-state findings can be.
     let any_explained = diags.iter().any(|d| d.kind == RuleKind::RootCause && d.explains_failures > 0);
     for d in diags.iter_mut() {
-        d.latent = any_explained && d.kind == RuleKind::RootCause && d.explains_failures == 0;
+        let observed_in_log = !d.covers_signatures.is_empty() || !d.covers_failures.is_empty();
+        d.latent = any_explained && d.kind == RuleKind::RootCause && d.explains_failures == 0 && !observed_in_log;
     }
     diags.sort_by(compare);
     for (i, d) in diags.iter_mut().enumerate() {

@@ -76,7 +76,7 @@ pub fn render(r: &Report, st: Style) -> String {
     }
     let _ = writeln!(s);
 
-    if r.mail_system.is_empty() && r.diagnoses.is_empty() {
+    if r.mail_system.is_empty() && r.diagnoses.is_empty() && !r.log_only {
         let _ = writeln!(
             s,
             "No mail system found on this host: none of Postfix, Dovecot, maildrop, procmail, Courier, Exim or sendmail is installed, and no mail log shows a problem. Nothing to diagnose."
@@ -91,9 +91,10 @@ pub fn render(r: &Report, st: Style) -> String {
     let loose: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && d.explained_by.is_empty()).collect();
 
     if r.diagnoses.is_empty() {
+        let scope = if r.log_only { " in this log (the host was not observed)" } else { "" };
         let _ = writeln!(
             s,
-            "{} No problem found by {} that could be checked.",
+            "{} No problem found{scope} by {} that could be checked.",
             st.green("✓"),
             plural(r.rules.passed + r.rules.fired, "rule", "rules")
         );
