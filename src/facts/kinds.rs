@@ -129,6 +129,7 @@ pub const BASE_KINDS: &[KindSpec] = &[
         fields: &[
             ("status", "string", "sent, deferred, bounced, expired"),
             ("lines", "integer", "status= lines with this status"),
+            ("smtp_lines", "integer", "of those, the lines of the SMTP client (remote deliveries)"),
             ("messages", "integer", "distinct messages whose last status is this"),
             ("min_size", "integer", "smallest size= among those messages (when known)"),
             ("max_size", "integer", "largest size= among those messages (when known)"),

@@ -605,6 +605,8 @@ fn status_index(s: &str) -> usize {
 struct StatusAgg {
     /// `status=` lines (one per recipient and attempt).
     lines: u64,
+    /// Of those, the lines logged by the SMTP client.
+    smtp_lines: u64,
     /// Messages whose last status this was.
     messages: u64,
     sizes: Sizes,
@@ -902,6 +904,11 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
             let agg = &mut self.scan.statuses[si];
             agg.lines += 1;
+            // The SMTP client's own lines (`postfix/smtp`, `postfix-out/smtp`): whether
+            // remote delivery works at all.
+            if l.program.is_some_and(|p| p.ends_with("/smtp")) {
+                agg.smtp_lines += 1;
+            }
             if let Some(b) = bucket {
                 agg.trend[b] += 1;
             }
@@ -1189,6 +1196,7 @@ impl Scan {
         }
         for (a, b) in self.statuses.iter_mut().zip(later.statuses) {
             a.lines += b.lines;
+            a.smtp_lines += b.smtp_lines;
             a.messages += b.messages;
             a.sizes.merge(&b.sizes);
             a.samples.merge(b.samples);
@@ -1364,6 +1372,7 @@ impl Scan {
             statuses.push(StatusStats {
                 status: STATUSES[i].to_string(),
                 lines: a.lines,
+                smtp_lines: a.smtp_lines,
                 messages: a.messages,
                 sizes: a.sizes,
                 trend: a.trend,
@@ -1638,6 +1647,7 @@ pub struct SigStats {
 pub struct StatusStats {
     pub status: String,
     pub lines: u64,
+    pub smtp_lines: u64,
     pub messages: u64,
     #[serde(skip)]
     pub sizes: Sizes,
@@ -1803,6 +1813,7 @@ impl LogStats {
             let mut f = Fact::new("delivery_summary")
                 .with("status", s.status.as_str())
                 .with("lines", s.lines)
+                .with("smtp_lines", s.smtp_lines)
                 .with("messages", s.messages)
                 .with("trend", word(&s.trend));
             if s.sizes.count > 0 {
