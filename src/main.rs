@@ -105,10 +105,15 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
-    /// Diagnose a bundle saved by `collect`, offline.
+    /// Diagnose a bundle saved by `collect`, or mail logs alone (`--log`), offline.
     Diagnose {
-        #[arg(long, value_name = "FILE")]
-        bundle: PathBuf,
+        /// A bundle saved by `collect`.
+        #[arg(long, value_name = "FILE", required_unless_present = "logs", conflicts_with = "logs")]
+        bundle: Option<PathBuf>,
+        /// A mail log to diagnose on its own (repeatable, oldest first): configuration,
+        /// files and services are then not observed, and the report says so.
+        #[arg(long = "log", value_name = "FILE")]
+        logs: Vec<PathBuf>,
         #[command(flatten)]
         window: LogWindow,
         #[command(flatten)]
@@ -310,13 +315,26 @@ fn run(cmd: Command) -> Result<u8, Fail> {
         Command::Why { gather, window, kb, format, explain } => {
             let spec = window.spec()?;
             let k = load_kb(&kb)?;
-            let bundle = observe::collect(&options(&gather)?);
+            let opts = options(&gather)?;
+            // A log given on a machine with no mail system is a log read away from its
+            // host: nothing of this machine describes the host that wrote it.
+            let bundle = if !opts.logs.is_empty() && !observe::mail_system_present(&opts) {
+                observe::collect_log_only(&opts)
+            } else {
+                observe::collect(&opts)
+            };
             diagnose_and_print(&bundle, &k, &spec, format, explain)
         }
-        Command::Diagnose { bundle, window, kb, format, explain } => {
+        Command::Diagnose { bundle, logs, window, kb, format, explain } => {
             let spec = window.spec()?;
             let k = load_kb(&kb)?;
-            let b = read_bundle(&bundle)?;
+            let b = match bundle {
+                Some(p) => read_bundle(&p)?,
+                None => observe::collect_log_only(&Options {
+                    logs: logs.iter().map(|p| p.display().to_string()).collect(),
+                    ..Options::default()
+                }),
+            };
             diagnose_and_print(&b, &k, &spec, format, explain)
         }
         Command::Collect { gather, output } => {

@@ -141,6 +141,10 @@ pub struct Fact {
     /// Set on facts concluded by a rule: the rule's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_by: Option<String>,
+    /// Log signatures a concluded fact rests on (inherited from the facts its rule matched),
+    /// so that a diagnosis built on it is known to explain those signatures' failures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -148,6 +152,18 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Fact {
+    /// The log signatures this fact is, names or rests on: a `log_signature`'s id, the
+    /// signature of a `log_sample`, `log_values` or `delivery_failure`, and what a concluded
+    /// fact inherited.
+    pub fn log_signatures(&self) -> impl Iterator<Item = &str> {
+        let own = match self.kind.as_str() {
+            "log_signature" | "log_sample" => self.get("id"),
+            "log_values" | "delivery_failure" => self.get("signature"),
+            _ => None,
+        };
+        own.and_then(Value::as_str).filter(|s| !s.is_empty()).into_iter().chain(self.signatures.iter().map(String::as_str))
+    }
+
     pub fn new(kind: &str) -> Self {
         Fact {
             kind: kind.to_string(),
@@ -156,6 +172,7 @@ impl Fact {
             more_evidence: 0,
             observations: Vec::new(),
             derived_by: None,
+            signatures: Vec::new(),
         }
     }
     pub fn with(mut self, name: &str, v: impl Into<Value>) -> Self {
@@ -223,6 +240,9 @@ pub struct ReadStats {
     pub log_window_since: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_window_until: Option<String>,
+    /// Expired messages in the window whose deferrals were logged before it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_expired_without_reason: u64,
 }
 
 /// All facts known at a point in time, indexed by kind.

@@ -31,6 +31,10 @@ pub struct Expect {
     /// The report must contain no diagnosis at all.
     #[serde(default)]
     pub clean: bool,
+    /// Only the folder's `mail.log` is read, as `diagnose --log mail.log` reads it: the
+    /// host's configuration, files and services are not observed.
+    #[serde(default)]
+    pub log_only: bool,
     /// Directories (relative to the sysroot) to create and give a mode and owner.
     #[serde(default)]
     pub paths: BTreeMap<String, PathSetup>,
@@ -165,7 +169,17 @@ pub fn run(dir: &Path, k: &Knowledge) -> Result<Outcome, String> {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("scenario").to_string();
     let expect = load_expect(dir)?;
     let bundle_path = dir.join("bundle.json");
-    let (bundle, _guard) = if bundle_path.is_file() {
+    let (bundle, _guard) = if expect.log_only {
+        let log = dir.join("mail.log");
+        let mut b = observe::collect_log_only(&Options { logs: vec![log.display().to_string()], ..Options::default() });
+        // Reports name the log by its place in the repository, not this machine's path.
+        for o in &mut b.observations {
+            if let crate::bundle::Source::Log { path, .. } = &mut o.source {
+                *path = format!("tests/scenarios/{name}/mail.log");
+            }
+        }
+        (b, None)
+    } else if bundle_path.is_file() {
         (crate::bundle::load(&bundle_path)?, None)
     } else {
         let guard = match prepare(dir, &name, &expect)? {

@@ -218,6 +218,7 @@ fn collect_and_parse(dns: &Dnsmasq, main_cf: &str) -> (Vec<(String, String)>, Fa
         root: "/".into(),
         live: true,
         created_at: 0,
+        log_only: false,
         observations: obs,
     };
     let mut facts = FactSet::new();

@@ -194,6 +194,10 @@ pub struct Bundle {
     pub root: String,
     pub live: bool,
     pub created_at: u64,
+    /// Only logs were observed (`diagnose --log`, or `why --log` away from the mail host):
+    /// configuration, files and services are not observed, never taken as fine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_only: bool,
     pub observations: Vec<Observation>,
 }
 
@@ -211,6 +215,7 @@ impl Bundle {
             root: root.to_string(),
             live,
             created_at: 0,
+            log_only: false,
             observations,
         }
     }

@@ -6,6 +6,7 @@
 //! checked" is never shown as "fine"), or **error** (a type error in a test, a template
 //! without a value). The engine never touches the system: it reads facts only.
 
+pub mod accounting;
 pub mod explain;
 pub mod matcher;
 pub mod rank;
@@ -46,6 +47,8 @@ pub struct Diagnosis {
     pub kind: RuleKind,
     pub severity: Severity,
     pub confidence: f64,
+    /// `host` (the rule's conditions held) or `log_only` (concluded from the log alone).
+    pub basis: Basis,
     pub title: String,
     pub description: String,
     pub evidence: Vec<Evidence>,
@@ -60,6 +63,18 @@ pub struct Diagnosis {
     pub specificity: usize,
     /// Weighted strength of the evidence (log severities, number of facts).
     pub strength: u32,
+    /// The log signatures its matched facts rest on, and the `delivery_failure` facts it
+    /// matched (by index): what the accounting attributes to it.
+    #[serde(skip)]
+    pub covers_signatures: Vec<String>,
+    #[serde(skip)]
+    pub covers_failures: Vec<usize>,
+    /// Failed messages and reject lines in the window this diagnosis explains (set by the
+    /// accounting).
+    pub explains_failures: u64,
+    /// A root cause that explains none of the observed failures while another does.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub latent: bool,
 }
 
 #[derive(Debug)]
@@ -68,6 +83,10 @@ pub struct Evaluation {
     pub outcomes: Vec<Outcome>,
     /// Ranked, best first.
     pub diagnoses: Vec<Diagnosis>,
+    /// Every failed message and reject, attributed to the diagnosis that explains it.
+    pub accounting: accounting::Accounting,
+    /// Conclusions the log suggested and the host refuted.
+    pub withdrawn: Vec<Withdrawn>,
 }
 
 impl Evaluation {
@@ -83,9 +102,13 @@ const EVIDENCE_PER_FACT: usize = 3;
 pub fn run(k: &Knowledge, mut facts: FactSet) -> Evaluation {
     let mut outcomes = Vec::with_capacity(k.rules.len());
     let mut diagnoses: Vec<Diagnosis> = Vec::new();
+    let mut withdrawn = Vec::new();
     for &i in &k.order {
         let r = &k.rules[i];
-        let (outcome, new_facts, new_diags) = evaluate(r, &facts);
+        let (mut outcome, new_facts, mut new_diags) = evaluate(r, &facts);
+        let (log_diags, w) = evaluate_from_log(r, &facts, &mut outcome);
+        new_diags.extend(log_diags);
+        withdrawn.extend(w);
         if outcome.status != Status::Fired {
             if let Some(d) = &r.rule.derive {
                 // Downstream rules must not read "no such fact" as "fine".
@@ -104,8 +127,10 @@ pub fn run(k: &Knowledge, mut facts: FactSet) -> Evaluation {
         outcomes.push(outcome);
     }
     outcomes.sort_by(|a, b| a.rule.cmp(&b.rule));
+    accounting::count_explained(&facts, &mut diagnoses);
     let diagnoses = rank::rank(k, diagnoses);
-    Evaluation { facts, outcomes, diagnoses }
+    let accounting = accounting::Accounting::new(&facts, &diagnoses);
+    Evaluation { facts, outcomes, diagnoses, accounting, withdrawn }
 }
 
 /// Evaluate one rule against the current facts.
@@ -129,7 +154,7 @@ pub fn evaluate(r: &LoadedRule, facts: &FactSet) -> (Outcome, Vec<Fact>, Vec<Dia
     }
     let result = match &rule.derive {
         Some(_) => derive(r, facts, &sols).map(|f| (f, Vec::new())),
-        None => diagnose(r, facts, &sols).map(|d| (Vec::new(), d)),
+        None => diagnose(r, facts, &sols, &Conclusion::of_rule(rule)).map(|d| (Vec::new(), d)),
     };
     match result {
         Ok((f, d)) => {
@@ -223,6 +248,11 @@ fn derive(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Fact>
         }
         for &i in &b.matched {
             let src = facts.get(i);
+            for sig in src.log_signatures() {
+                if !f.signatures.iter().any(|x| x == sig) {
+                    f.signatures.push(sig.to_string());
+                }
+            }
             for e in &src.evidence {
                 if !f.evidence.contains(e) {
                     f.evidence.push(e.clone());
@@ -249,13 +279,113 @@ fn derive(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Fact>
     Ok(out)
 }
 
-fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Diagnosis>, String> {
+/// What a rule concludes from one of its paths: `when` (the host, with the log) or
+/// `from_log` (the log alone).
+struct Conclusion<'a> {
+    title: &'a str,
+    when: &'a [crate::kb::rule::Condition],
+    evidence: &'a [String],
+    /// Verify commands, then the repair.
+    fix: Vec<&'a String>,
+    confidence: f64,
+    basis: Basis,
+}
+
+impl<'a> Conclusion<'a> {
+    fn of_rule(rule: &'a crate::kb::rule::Rule) -> Self {
+        Conclusion {
+            title: &rule.title,
+            when: &rule.when,
+            evidence: &rule.evidence,
+            fix: rule.fix.iter().collect(),
+            confidence: rule.confidence,
+            basis: Basis::Host,
+        }
+    }
+    fn of_log(l: &'a crate::kb::rule::FromLog) -> Self {
+        Conclusion {
+            title: &l.title,
+            when: &l.when,
+            evidence: &l.evidence,
+            fix: l.verify.iter().chain(&l.fix).collect(),
+            confidence: l.confidence,
+            basis: Basis::LogOnly,
+        }
+    }
+}
+
+/// What a diagnosis rests on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The rule's own conditions held (host facts, log facts, or both).
+    #[default]
+    Host,
+    /// Only the log: the host facts that would confirm it could not be observed.
+    LogOnly,
+}
+
+/// A conclusion the log suggested and the host's observed facts refuted.
+#[derive(Clone, Debug, Serialize)]
+pub struct Withdrawn {
+    pub id: String,
+    pub title: String,
+    pub why: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The log path of a rule whose own conditions did not hold: a log-only diagnosis when the
+/// host could not be checked, a withdrawn conclusion when it could.
+fn evaluate_from_log(r: &LoadedRule, facts: &FactSet, outcome: &mut Outcome) -> (Vec<Diagnosis>, Option<Withdrawn>) {
+    if r.rule.from_log.is_empty() || !matches!(outcome.status, Status::Skipped | Status::Passed) {
+        return (Vec::new(), None);
+    }
+    let mut diags: Vec<Diagnosis> = Vec::new();
+    for l in &r.rule.from_log {
+        let mut sols = Vec::new();
+        let found =
+            matcher::solve(&l.when, facts, &Binding::default(), &mut sols).and_then(|_| diagnose(r, facts, &sols, &Conclusion::of_log(l)));
+        match found {
+            Ok(ds) => {
+                for d in ds {
+                    if !diags.iter().any(|x| x.title == d.title) {
+                        diags.push(d);
+                    }
+                }
+            }
+            Err(e) => {
+                *outcome =
+                    Outcome { rule: r.rule.id.clone(), status: Status::Error, detail: format!("from_log: {e}"), missing: Vec::new() };
+                return (Vec::new(), None);
+            }
+        }
+    }
+    if diags.is_empty() {
+        return (Vec::new(), None);
+    }
+    if outcome.status == Status::Skipped {
+        outcome.status = Status::Fired;
+        outcome.detail = format!("{} conclusion(s) from the log only", diags.len());
+        return (diags, None);
+    }
+    // Passed: the host was observed and the rule's conditions did not hold there.
+    outcome.detail = "the log suggested it; the host's observed facts refute it".to_string();
+    let w = diags.into_iter().next().map(|d| Withdrawn {
+        id: d.id,
+        title: d.title,
+        why: "the host's facts were observed and do not show it (the rule's own conditions did not hold)".to_string(),
+        evidence: d.evidence.into_iter().filter(|e| e.source != "mailsleuth").take(3).collect(),
+    });
+    (Vec::new(), w)
+}
+
+fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding], c: &Conclusion<'_>) -> Result<Vec<Diagnosis>, String> {
     let rule = &r.rule;
-    let specificity: usize = rule.when.iter().map(|c| c.weight()).sum();
-    let optional = optional_names(rule);
+    let specificity: usize = c.when.iter().map(|c| c.weight()).sum();
+    let optional = optional_names(c.when);
     let mut out: Vec<Diagnosis> = Vec::new();
     for b in sols {
-        let title = render(&rule.title, facts, b, false)?;
+        let title = render(c.title, facts, b, false)?;
         let mut evidence = Vec::new();
         let mut strength = 0;
         for &i in &b.matched {
@@ -264,20 +394,32 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
             push_fact_evidence(&mut evidence, f);
         }
         strength += b.supporting.iter().map(|&i| fact_strength(facts.get(i))).sum::<u32>();
-        for t in &rule.evidence {
+        for t in c.evidence {
             // A sentence citing an Optional fact that is absent is left out, not an error.
             if let Ok(text) = render(t, facts, b, false) {
                 evidence.push(Evidence::new("mailsleuth", text));
             }
         }
         let mut fix = Vec::new();
-        for t in &rule.fix {
+        for t in &c.fix {
             match render(t, facts, b, true) {
                 Ok(cmd) => fix.push(cmd),
                 // A command citing an Optional fact that is absent is left out, like an
                 // evidence sentence; any other missing value is a rule defect.
                 Err(_) if cites_unbound_optional(t, &optional, b) => {}
                 Err(e) => return Err(e),
+            }
+        }
+        let (mut sigs, mut fails) = (Vec::new(), Vec::new());
+        for &i in b.matched.iter().chain(&b.supporting) {
+            let f = facts.get(i);
+            if f.kind == "delivery_failure" && !fails.contains(&i) {
+                fails.push(i);
+            }
+            for sig in f.log_signatures() {
+                if !sigs.iter().any(|x: &String| x == sig) {
+                    sigs.push(sig.to_string());
+                }
             }
         }
         if let Some(existing) = out.iter_mut().find(|d| d.title == title) {
@@ -288,6 +430,16 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
                 }
             }
             existing.strength = existing.strength.max(strength);
+            for x in sigs {
+                if !existing.covers_signatures.contains(&x) {
+                    existing.covers_signatures.push(x);
+                }
+            }
+            for x in fails {
+                if !existing.covers_failures.contains(&x) {
+                    existing.covers_failures.push(x);
+                }
+            }
             continue;
         }
         out.push(Diagnosis {
@@ -295,7 +447,8 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
             rank: 0,
             kind: rule.kind,
             severity: rule.severity,
-            confidence: rule.confidence,
+            confidence: c.confidence,
+            basis: c.basis,
             title,
             description: rule.description.trim().to_string(),
             evidence,
@@ -306,6 +459,10 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
             priority: rule.priority,
             specificity,
             strength,
+            covers_signatures: sigs,
+            covers_failures: fails,
+            explains_failures: 0,
+            latent: false,
         });
     }
     Ok(out)
@@ -313,7 +470,7 @@ fn diagnose(r: &LoadedRule, facts: &FactSet, sols: &[Binding]) -> Result<Vec<Dia
 
 /// Aliases and variables some solutions leave unbound: those bound only inside `Optional`
 /// conditions or by some of an `Any`'s alternatives.
-fn optional_names(rule: &crate::kb::rule::Rule) -> std::collections::BTreeSet<String> {
+fn optional_names(when: &[crate::kb::rule::Condition]) -> std::collections::BTreeSet<String> {
     use crate::kb::rule::{Condition, Test};
     use std::collections::BTreeSet;
     /// (always bound, sometimes bound) by a condition.
@@ -355,7 +512,7 @@ fn optional_names(rule: &crate::kb::rule::Rule) -> std::collections::BTreeSet<St
         }
     }
     let (mut always, mut maybe) = (BTreeSet::new(), BTreeSet::new());
-    for c in &rule.when {
+    for c in when {
         let (a, m) = bound(c);
         always.extend(a);
         maybe.extend(m);

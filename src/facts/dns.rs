@@ -372,6 +372,7 @@ ff02::2 ip6-allrouters
             root: if live { "/".to_string() } else { "/tmp/sysroot".to_string() },
             live,
             created_at: 0,
+            log_only: false,
             observations,
         }
     }

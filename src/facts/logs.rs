@@ -1,11 +1,11 @@
 //! Mail-log facts: `log_source` (which logs were read and why, the reason the collector
 //! recorded), and the scanner's `LogStats` as `log_file`, `log_signature`,
-//! `delivery_summary`, `log_destination` and `log_values` facts.
+//! `delivery_summary`, `log_destination`, `log_values` and `delivery_failure` facts.
 
 use crate::bundle::{Bundle, Payload, Source};
 use crate::kb::Knowledge;
 use crate::logscan::line::line_stamp;
-use crate::logscan::{self, LogStats, ScanOptions};
+use crate::logscan::{self, FailStats, LogStats, ScanOptions};
 use crate::logscan::{trend_word, TREND_BUCKETS};
 use crate::model::{Fact, FactSet, FieldType, KindSpec};
 
@@ -63,6 +63,7 @@ pub const KINDS: &[KindSpec] = &[
         fields: &[
             ("status", FieldType::String, "sent, deferred, bounced, expired"),
             ("lines", FieldType::Integer, "status= lines with this status"),
+            ("smtp_lines", FieldType::Integer, "of those, the lines of the SMTP client (remote deliveries)"),
             ("messages", FieldType::Integer, "distinct messages whose last status is this"),
             ("min_size", FieldType::Integer, "smallest size= among those messages (when known)"),
             ("max_size", FieldType::Integer, "largest size= among those messages (when known)"),
@@ -82,10 +83,38 @@ pub const KINDS: &[KindSpec] = &[
             ("top_signature_lines", FieldType::Integer, "lines of that signature"),
         ],
     },
+    KindSpec {
+        name: "delivery_failure",
+        producer: "parser: mail logs (status=deferred/bounced/expired lines and rejects, by reason)",
+        doc: "one reason mail failed for in the window: the signature that knows the failure line, or the line's structure (agent, DSN, errno) when none does; every failed message counts once, under its last failure",
+        fields: &[
+            ("status", FieldType::String, "deferred, bounced, expired (the most common final status of these messages), or reject"),
+            ("signature", FieldType::String, "the signature id of the failure line; empty when no signature (but the catch-all) knows it"),
+            ("category", FieldType::String, "the signature's category, or the one read from the DSN code and errno"),
+            ("agent", FieldType::String, "the program that logged it: smtp, lmtp, local, virtual, pipe, smtpd, cleanup, …"),
+            ("relay", FieldType::String, "relay= of the status line (local, virtual, host[ip]:port, none, a transport)"),
+            ("dsn", FieldType::String, "the RFC 3463 code, e.g. 4.3.0"),
+            ("shape", FieldType::String, "connect, remote-reply, command, conversation, dns, local, other"),
+            ("errno", FieldType::String, "the system error the reason names (Permission denied, Connection refused, …)"),
+            ("path", FieldType::String, "the absolute path the reason names"),
+            ("host", FieldType::String, "the host a connection or reply names"),
+            ("ip", FieldType::String, "its address"),
+            ("port", FieldType::Integer, "its port"),
+            ("command", FieldType::String, "the SMTP command a remote reply answered"),
+            ("reason", FieldType::String, "the reason text of the first such line"),
+            ("template", FieldType::String, "the reason with ids, numbers, addresses and hosts masked (no signature only)"),
+            ("messages", FieldType::Integer, "failed messages (deferred + bounced + expired) with this reason"),
+            ("deferred", FieldType::Integer, "messages still deferred"),
+            ("bounced", FieldType::Integer, "messages bounced"),
+            ("expired", FieldType::Integer, "messages expired after deferrals for this reason"),
+            ("rejects", FieldType::Integer, "reject lines with this reason"),
+            ("lines", FieldType::Integer, "failure lines with this reason (one per recipient and attempt)"),
+        ],
+    },
 ];
 
 /// The log kinds, marked unavailable when no log could be read.
-const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination", "log_values"];
+const LOG_KINDS: &[&str] = &["log_file", "log_signature", "delivery_summary", "log_destination", "log_values", "delivery_failure"];
 
 /// The texts of the bundle's logs, in the order they were read.
 fn log_texts(bundle: &Bundle) -> impl Iterator<Item = &str> {
@@ -233,6 +262,7 @@ fn stats_facts(stats: LogStats, out: &mut FactSet) {
         let mut f = Fact::new("delivery_summary")
             .with("status", s.status.as_str())
             .with("lines", s.lines)
+            .with("smtp_lines", s.smtp_lines)
             .with("messages", s.messages)
             .with("trend", word(&s.trend));
         if s.sizes.count > 0 {
@@ -246,6 +276,9 @@ fn stats_facts(stats: LogStats, out: &mut FactSet) {
     for v in &stats.values {
         let files: std::collections::BTreeSet<String> = v.files.iter().cloned().collect();
         out.push(super::logvalues::values_fact(&v.tally, &v.signature, &v.group, &v.field, &files));
+    }
+    for x in &stats.failures {
+        out.push(failure_fact(x));
     }
     for (rank, d) in stats.destinations.iter().take(20).enumerate() {
         let mut f = Fact::new("log_destination")
@@ -265,8 +298,49 @@ fn stats_facts(stats: LogStats, out: &mut FactSet) {
     out.stats.log_lines_skipped += t.skipped;
     out.stats.log_lines_matched += t.matched;
     out.stats.log_lines_outside_window += t.outside;
+    out.stats.log_expired_without_reason += stats.expired_without_reason;
     out.stats.log_window_since = stats.window.since.map(crate::time::format);
     out.stats.log_window_until = stats.window.until.map(crate::time::format);
+}
+
+/// The `delivery_failure` fact of one failure reason.
+fn failure_fact(x: &FailStats) -> Fact {
+    let status = if x.deferred + x.bounced + x.expired == 0 {
+        "reject"
+    } else if x.bounced >= x.deferred.max(x.expired) {
+        "bounced"
+    } else if x.expired > x.deferred {
+        "expired"
+    } else {
+        "deferred"
+    };
+    let mut f = Fact::new("delivery_failure")
+        .with("status", status)
+        .with("signature", x.signature.as_deref().unwrap_or(""))
+        .with("category", x.category.as_str())
+        .with("agent", x.agent.as_str())
+        .with("relay", x.relay.as_str())
+        .with("dsn", x.dsn.as_str())
+        .with("shape", x.shape.as_str())
+        .with("errno", x.errno.as_str())
+        .with("path", x.path.as_str())
+        .with("host", x.host.as_str())
+        .with("ip", x.ip.as_str())
+        .with("command", x.command.as_str())
+        .with("reason", x.reason.as_str())
+        .with("template", x.template.as_str())
+        .with("messages", x.deferred + x.bounced + x.expired)
+        .with("deferred", x.deferred)
+        .with("bounced", x.bounced)
+        .with("expired", x.expired)
+        .with("rejects", x.rejects)
+        .with("lines", x.lines);
+    if let Some(p) = x.port {
+        f.set("port", u64::from(p));
+    }
+    f.evidence = x.evidence.clone();
+    f.more_evidence = x.more_evidence;
+    f
 }
 
 #[cfg(test)]

@@ -249,6 +249,7 @@ mod tests {
             root: "/".into(),
             live: true,
             created_at: 0,
+            log_only: false,
             observations: obs
                 .into_iter()
                 .enumerate()

@@ -66,8 +66,22 @@ pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &crate::time::Win
     for p in super::PRODUCERS {
         (p.run)(&ctx, &mut out);
     }
+    if bundle.log_only {
+        // Nothing but the log was observed: every other kind is unknown, never "none", for
+        // this one reason (the producers' own reasons, such as "--root given", do not apply).
+        out.unavailable.retain(|u| LOG_KINDS.contains(&u.kind.as_str()));
+        for kind in super::kinds::base_kinds() {
+            if !LOG_KINDS.contains(&kind.name) {
+                out.unavailable(kind.name, "the host's configuration, files, queue and services", "log only: not observed".to_string());
+            }
+        }
+    }
     out
 }
+
+/// The kinds the logs alone produce.
+pub const LOG_KINDS: &[&str] =
+    &["log_file", "log_source", "log_signature", "delivery_summary", "log_destination", "log_values", "log_sample", "delivery_failure"];
 
 /// `path_stat`, `path_absent` and `software`: stat data with owner and group names from the
 /// inspected system's passwd and group.

@@ -38,7 +38,7 @@ pub fn build(k: &Knowledge) -> RuleGraph {
         let n = graph.add_node(Node::Rule(i));
         rules.push(n);
         let mut reads = Vec::new();
-        for c in &r.rule.when {
+        for c in r.rule.all_conditions() {
             c.reads(false, &mut reads);
         }
         for (kind, negated) in reads {

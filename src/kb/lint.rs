@@ -165,6 +165,9 @@ impl RuleLint<'_> {
                 _ => {}
             }
         }
+        for l in &rule.from_log {
+            self.log_path(l);
+        }
         if rule.kind == RuleKind::RootCause && rule.fix.is_empty() {
             self.warn("a root cause without `fix` commands".into());
         }
@@ -174,6 +177,39 @@ impl RuleLint<'_> {
         let singles: Vec<String> = self.uses.iter().filter(|(_, n)| **n == 1).map(|(v, _)| v.clone()).collect();
         for v in singles {
             self.warn(format!("variable `${v}` is used only once (a typo of another variable?)"));
+        }
+    }
+
+    /// The log path: its own conditions and scope, its templates over that scope.
+    fn log_path(&mut self, l: &crate::kb::rule::FromLog) {
+        if self.r.rule.kind != RuleKind::RootCause {
+            self.err("`from_log` belongs on RootCause rules".into());
+        }
+        if l.when.is_empty() {
+            self.err("`from_log.when` is empty".into());
+        }
+        if !(0.0..=1.0).contains(&l.confidence) {
+            self.err(format!("from_log confidence {} is outside 0..1", l.confidence));
+        }
+        if l.confidence > self.r.rule.confidence {
+            self.warn(format!(
+                "from_log confidence {} is above the rule's {}: the log alone proves less than the host",
+                l.confidence, self.r.rule.confidence
+            ));
+        }
+        let mut scope = Scope::default();
+        for c in &l.when {
+            self.condition(c, &mut scope);
+        }
+        let mut templates: Vec<(&str, &str)> = vec![("from_log title", l.title.as_str())];
+        templates.extend(l.evidence.iter().map(|t| ("from_log evidence", t.as_str())));
+        templates.extend(l.verify.iter().map(|t| ("from_log verify", t.as_str())));
+        templates.extend(l.fix.iter().map(|t| ("from_log fix", t.as_str())));
+        for (what, t) in templates {
+            self.template(what, t, &scope);
+        }
+        if l.verify.is_empty() {
+            self.warn("`from_log` without `verify` commands: say how to confirm it on the host".into());
         }
     }
 
@@ -346,7 +382,7 @@ impl RuleLint<'_> {
         // Evidence sentences and fix commands may cite facts bound by an Optional condition
         // (left out when it did not hold).
         let widened;
-        let scope = if what == "evidence" || what == "fix" {
+        let scope = if what.ends_with("evidence") || what.ends_with("fix") || what.ends_with("verify") {
             let mut w = scope.clone();
             w.aliases.extend(scope.maybe.aliases.clone());
             w.vars.extend(scope.maybe.vars.clone());

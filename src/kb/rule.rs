@@ -65,10 +65,50 @@ pub struct Rule {
     pub explains: Vec<String>,
     #[serde(default)]
     pub references: Vec<String>,
+    /// The log's own path to this conclusion, for when the host facts `when` needs cannot
+    /// be observed (a bundle without them, `--root`, a log read alone, a non-root user).
+    /// Several paths are allowed: each reads another shape of log evidence.
+    #[serde(default)]
+    pub from_log: Vec<FromLog>,
+}
+
+/// A rule's conclusion from the log alone. It is used only when `when` did not hold *and*
+/// could not be fully checked (a host fact it reads was not observed): the diagnosis is then
+/// marked "from the log only", has this block's confidence, and its fix starts with the
+/// `verify` commands. When the host facts were observed and `when` did not hold, the host
+/// refutes the log: nothing fires, and the report lists the conclusion as withdrawn.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FromLog {
+    /// The title, over this block's own bindings.
+    pub title: String,
+    /// Lower than the rule's: the log shows the effect, the host would show the cause.
+    #[serde(default = "default_log_confidence")]
+    pub confidence: f64,
+    /// Conditions over log facts (`delivery_failure`, `log_signature`, `log_sample`, …).
+    pub when: Vec<Condition>,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Commands that check the conclusion on the host, printed before the repair.
+    #[serde(default)]
+    pub verify: Vec<String>,
+    #[serde(default)]
+    pub fix: Vec<String>,
 }
 
 fn default_confidence() -> f64 {
     0.8
+}
+
+fn default_log_confidence() -> f64 {
+    0.6
+}
+
+impl Rule {
+    /// Every condition of the rule: `when`, then `from_log.when`.
+    pub fn all_conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.when.iter().chain(self.from_log.iter().flat_map(|l| l.when.iter()))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -168,24 +168,42 @@ pub fn split_syslog(line: &str) -> LogLine<'_> {
         Some(n) if line.len() > n => &line[n..],
         _ => line,
     };
-    let ts_len = classic_ts_len(line).or_else(|| iso_ts_len(line));
-    let (timestamp, host, rest) = match ts_len {
-        Some(n) => {
-            let rest = line[n..].trim_start();
-            match rest.split_once(' ') {
-                // A host name never ends in ':' (`Jan 29 09:33:58 cyrus/pop3[4297]: badlogin: ...`
-                // has no host: the first word is the tag).
-                Some((host, after)) if !host.ends_with(':') => match split_tag(after) {
-                    Some((program, pid, message)) => {
-                        return LogLine { timestamp: Some(&line[..n]), host: Some(host), program: Some(program), pid, message }
-                    }
-                    None => (Some(&line[..n]), None, rest),
-                },
-                _ => (Some(&line[..n]), None, rest),
-            }
+    if let Some(n) = classic_ts_len(line).or_else(|| iso_ts_len(line)) {
+        return split_stamped(line, n);
+    }
+    // `docker compose logs` puts `service | ` before each line (`mail    | Aug 24 …`).
+    if let Some(rest) = compose_prefix_len(line).map(|n| &line[n..]) {
+        if let Some(n) = classic_ts_len(rest).or_else(|| iso_ts_len(rest)) {
+            return split_stamped(rest, n);
         }
-        None => (None, None, line),
-    };
+    }
+    untagged_or_tagged(None, None, line)
+}
+
+/// The length of a `docker compose logs` prefix: a service name, spaces, `| `.
+fn compose_prefix_len(line: &str) -> Option<usize> {
+    let bar = line.as_bytes().iter().take(64).position(|&b| b == b'|')?;
+    let name = line[..bar].trim_end();
+    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    (ok && line.as_bytes().get(bar + 1) == Some(&b' ')).then_some(bar + 2)
+}
+
+/// A line whose time stamp is its first `n` bytes: host, tag, message.
+fn split_stamped(line: &str, n: usize) -> LogLine<'_> {
+    let stamp = Some(&line[..n]);
+    let rest = line[n..].trim_start();
+    match rest.split_once(' ') {
+        // A host name never ends in ':' (`Jan 29 09:33:58 cyrus/pop3[4297]: badlogin: ...`
+        // has no host: the first word is the tag).
+        Some((host, after)) if !host.ends_with(':') => match split_tag(after) {
+            Some((program, pid, message)) => LogLine { timestamp: stamp, host: Some(host), program: Some(program), pid, message },
+            None => untagged_or_tagged(stamp, None, rest),
+        },
+        _ => untagged_or_tagged(stamp, None, rest),
+    }
+}
+
+fn untagged_or_tagged<'a>(timestamp: Option<&'a str>, host: Option<&'a str>, rest: &'a str) -> LogLine<'a> {
     match split_tag(rest) {
         Some((program, pid, message)) => LogLine { timestamp, host, program: Some(program), pid, message },
         None => LogLine { timestamp, host, program: None, pid: None, message: rest },

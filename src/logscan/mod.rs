@@ -16,8 +16,10 @@
 //! sampled (the first lines and the last of each signature and status), never accumulated.
 
 pub mod classify;
+pub mod failures;
 pub mod line;
 pub mod quickmatch;
+pub mod reason;
 pub mod tally;
 
 use crate::kb::signature::{LogSeverity, Signature};
@@ -40,6 +42,9 @@ const MAX_TEMPLATES: usize = 20_000;
 const FIRST_SAMPLES: usize = 3;
 /// Time buckets of the trend.
 pub const TREND_BUCKETS: usize = 12;
+/// Signatures of this priority or lower are families (an RFC 3463 class, a remote 4xx)
+/// rather than reasons: the accounting tells their lines apart by structure.
+const GENERIC_PRIORITY: i32 = 2;
 /// Signatures remembered per message (for per-signature message counts and sizes).
 const SIGS_PER_MESSAGE: usize = 8;
 
@@ -606,6 +611,8 @@ fn status_index(s: &str) -> usize {
 struct StatusAgg {
     /// `status=` lines (one per recipient and attempt).
     lines: u64,
+    /// Of those, the lines logged by the SMTP client.
+    smtp_lines: u64,
     /// Messages whose last status this was.
     messages: u64,
     sizes: Sizes,
@@ -633,6 +640,8 @@ struct Template {
 struct Msg {
     size: Option<i64>,
     status: Option<u8>,
+    /// The failure group of the last deferred or bounced line ([`failures::Table`]).
+    fail: Option<u32>,
     sigs: [u16; SIGS_PER_MESSAGE],
     nsigs: u8,
     touched: u64,
@@ -702,6 +711,8 @@ pub struct Scan {
     dests_dropped: u64,
     templates: HashMap<String, Template>,
     templates_dropped: u64,
+    /// Every failed message and reject under the reason of its failure line.
+    failures: failures::Table,
     /// Problem lines (by their own severity word) no signature matched.
     pub unmatched_problems: u64,
     evicted: u64,
@@ -852,9 +863,16 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
         }
 
+        // The signature that knows the line's reason: neither a catch-all nor a generic
+        // family (an RFC 3463 class, "a remote 4xx"), whose lines are told apart by structure.
+        let known_sig = sig.filter(|&i| !self.m.is_catch_all(i));
+        let reason_sig = known_sig.filter(|&i| self.m.signatures().get(i).is_some_and(|s| s.priority > GENERIC_PRIORITY));
         if words.has(Words::REJECT) {
             self.scan.rejected += 1;
             self.scan.rejected_samples.add(loc, raw);
+            if msg.contains("reject: ") {
+                self.scan.failures.reject_line(reason_sig, known_sig, l.program, msg, failures::At { seg: loc.seg, line: loc.line, raw });
+            }
         }
 
         let Some((_, key)) = qid else { return };
@@ -881,8 +899,22 @@ impl<'m, 'k> Scanner<'m, 'k> {
         if let Some(st) = status {
             let si = status_index(st);
             entry.status = Some(si as u8);
+            if st == "deferred" || st == "bounced" {
+                entry.fail = Some(self.scan.failures.failure_line(
+                    reason_sig,
+                    known_sig,
+                    l.program,
+                    msg,
+                    failures::At { seg: loc.seg, line: loc.line, raw },
+                ));
+            }
             let agg = &mut self.scan.statuses[si];
             agg.lines += 1;
+            // The SMTP client's own lines (`postfix/smtp`, `postfix-out/smtp`): whether
+            // remote delivery works at all.
+            if l.program.is_some_and(|p| p.ends_with("/smtp")) {
+                agg.smtp_lines += 1;
+            }
             if let Some(b) = bucket {
                 agg.trend[b] += 1;
             }
@@ -1083,6 +1115,15 @@ impl Scan {
 
     /// A message is done (removed, evicted, or the log ended): count it under its last status.
     fn finalize(&mut self, m: &Msg) {
+        let outcome = match m.status.map(|s| STATUSES[s as usize]) {
+            Some("deferred") => Some(failures::Outcome::Deferred),
+            Some("bounced") => Some(failures::Outcome::Bounced),
+            Some("expired") => Some(failures::Outcome::Expired),
+            _ => None,
+        };
+        if let Some(o) = outcome {
+            self.failures.message(o, m.fail);
+        }
         if let Some(s) = m.status {
             let agg = &mut self.statuses[s as usize];
             agg.messages += 1;
@@ -1115,12 +1156,23 @@ impl Scan {
 
     /// Append `later` (the next segment(s) in log order) to `self`.
     pub fn merge(&mut self, mut later: Scan) {
+        // The later failure groups join this table first, so that every message that
+        // moves over (or is finalised below) already names a group of this table.
+        let map = self.failures.merge(std::mem::take(&mut later.failures));
+        for (_, m) in later.orphans.iter_mut() {
+            m.fail = failures::remap(m.fail, &map);
+        }
+        for m in later.open.values_mut() {
+            m.fail = failures::remap(m.fail, &map);
+        }
         // Messages that straddle the cut: their size is here, their end is there.
         for (k, mut m) in std::mem::take(&mut later.orphans) {
             if let Some(e) = self.open.remove(&k) {
                 join(&mut m, &e, &mut later.sigs);
             }
-            later.finalize(&m);
+            // Counted here rather than in `later`: the totals are summed below either way,
+            // and only this table holds the message's failure group now.
+            self.finalize(&m);
         }
         let keys: Vec<u128> = later.open.iter().filter(|(_, m)| m.size.is_none()).map(|(k, _)| *k).collect();
         for k in keys {
@@ -1150,6 +1202,7 @@ impl Scan {
         }
         for (a, b) in self.statuses.iter_mut().zip(later.statuses) {
             a.lines += b.lines;
+            a.smtp_lines += b.smtp_lines;
             a.messages += b.messages;
             a.sizes.merge(&b.sizes);
             a.samples.merge(b.samples);
@@ -1325,6 +1378,7 @@ impl Scan {
             statuses.push(StatusStats {
                 status: STATUSES[i].to_string(),
                 lines: a.lines,
+                smtp_lines: a.smtp_lines,
                 messages: a.messages,
                 sizes: a.sizes,
                 trend: a.trend,
@@ -1375,7 +1429,10 @@ impl Scan {
             .collect();
         values.sort_by(|a, b| (&a.signature, &a.group, &a.field).cmp(&(&b.signature, &b.group, &b.field)));
         let (rejected_evidence, _) = self.evidence(&self.rejected_samples);
+        let failures = self.failure_stats(sigs);
         LogStats {
+            failures,
+            expired_without_reason: self.failures.expired_without_reason,
             files,
             signatures,
             statuses,
@@ -1396,6 +1453,98 @@ impl Scan {
     }
 }
 
+impl Scan {
+    /// The failure groups, most messages (then reject lines) first, each read into its parts.
+    fn failure_stats(&self, sigs: &[Signature]) -> Vec<FailStats> {
+        let mut out: Vec<FailStats> = self
+            .failures
+            .groups
+            .iter()
+            .filter(|g| g.messages() + g.rejects > 0)
+            .map(|g| {
+                let sample = g.first.as_ref().map(|l| l.text.as_str()).unwrap_or("");
+                let line = split_syslog(sample);
+                let program = line.program.unwrap_or("");
+                let parsed = reason::parse_status(line.message).unwrap_or_else(|| {
+                    let text = line.message.split_once("reject: ").map_or(line.message, |(_, r)| r);
+                    reason::parse_reason(text)
+                });
+                let signature = g.signature.and_then(|i| sigs.get(i as usize));
+                // A group keyed by a signature is that signature's reason; the others by structure.
+                let by_signature = g.key.starts_with("sig ");
+                let mut evidence = Vec::new();
+                for l in g.first.iter().chain(g.last.iter()) {
+                    let loc = Loc { seg: l.seg, line: l.line };
+                    evidence.push(Evidence::new(self.source(loc), l.text.as_str()));
+                }
+                FailStats {
+                    signature: signature.map(|s| s.id.clone()),
+                    category: signature.filter(|_| by_signature).map_or(parsed.category, |s| s.category.as_str()).to_string(),
+                    agent: reason::agent(program).to_string(),
+                    relay: parsed.relay.unwrap_or("").to_string(),
+                    dsn: parsed.dsn.map(|d| d.text()).unwrap_or_default(),
+                    shape: parsed.shape.as_str().to_string(),
+                    errno: parsed.errno.unwrap_or("").to_string(),
+                    path: parsed.path.unwrap_or("").to_string(),
+                    host: parsed.host.unwrap_or("").to_string(),
+                    ip: parsed.ip.unwrap_or("").to_string(),
+                    port: parsed.port,
+                    command: parsed.command.unwrap_or("").to_string(),
+                    reason: crate::text::truncate_chars(parsed.reason, 400),
+                    template: g.key.splitn(3, '|').nth(2).unwrap_or("").to_string(),
+                    deferred: g.deferred,
+                    bounced: g.bounced,
+                    expired: g.expired,
+                    rejects: g.rejects,
+                    lines: g.lines,
+                    more_evidence: g.lines.saturating_sub(evidence.len() as u64),
+                    evidence,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (b.deferred + b.bounced + b.expired)
+                .cmp(&(a.deferred + a.bounced + a.expired))
+                .then(b.rejects.cmp(&a.rejects))
+                .then(a.signature.cmp(&b.signature))
+                .then(a.template.cmp(&b.template))
+        });
+        out
+    }
+}
+
+/// One reason failures were logged with: a signature's, or a structure no signature knows.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FailStats {
+    /// The signature that knows the failure line; `None` when only its structure was read.
+    pub signature: Option<String>,
+    pub category: String,
+    /// The program that logged it (`smtp`, `local`, `virtual`, `lmtp`, `pipe`, `smtpd`, …).
+    pub agent: String,
+    pub relay: String,
+    pub dsn: String,
+    pub shape: String,
+    pub errno: String,
+    pub path: String,
+    pub host: String,
+    pub ip: String,
+    pub port: Option<u16>,
+    pub command: String,
+    /// The reason of the first line, as logged (at most 400 characters).
+    pub reason: String,
+    /// The reason with ids, numbers, addresses and hosts masked (lines no signature knows).
+    pub template: String,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub rejects: u64,
+    pub lines: u64,
+    #[serde(skip)]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip)]
+    pub more_evidence: u64,
+}
+
 /// Join the earlier part `e` of a message into its later part `m`.
 fn join(m: &mut Msg, e: &Msg, later_sigs: &mut [SigAgg]) {
     if m.size.is_none() {
@@ -1403,6 +1552,9 @@ fn join(m: &mut Msg, e: &Msg, later_sigs: &mut [SigAgg]) {
     }
     if m.status.is_none() {
         m.status = e.status;
+    }
+    if m.fail.is_none() {
+        m.fail = e.fail;
     }
     for &s in e.sigs() {
         if !m.add_sig(s) {
@@ -1459,6 +1611,7 @@ pub struct SigStats {
 pub struct StatusStats {
     pub status: String,
     pub lines: u64,
+    pub smtp_lines: u64,
     pub messages: u64,
     #[serde(skip)]
     pub sizes: Sizes,
@@ -1500,6 +1653,10 @@ pub struct ValueStats {
 /// Everything learnt from the logs.
 #[derive(Clone, Debug)]
 pub struct LogStats {
+    /// Every failed message and reject under its reason (the accounting's input).
+    pub failures: Vec<FailStats>,
+    /// Expired messages whose deferrals came before the window.
+    pub expired_without_reason: u64,
     pub values: Vec<ValueStats>,
     pub files: Vec<FileStats>,
     pub signatures: Vec<SigStats>,

@@ -103,6 +103,32 @@ pub fn now() -> u64 {
 }
 
 /// Gather every observation mailsleuth knows how to make, in dependency order.
+/// Only the log files given with `--log`: for a log read away from its mail host.
+pub fn collect_log_only(opts: &Options) -> Bundle {
+    let mut rec = Recorder::new();
+    logs::collect_logs(opts, &logs::LogConfig::default(), &mut rec);
+    Bundle {
+        format: BUNDLE_FORMAT.to_string(),
+        version: BUNDLE_VERSION,
+        mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
+        host: "(log only)".to_string(),
+        root: String::new(),
+        live: false,
+        created_at: now(),
+        log_only: true,
+        observations: rec.observations,
+    }
+}
+
+/// Whether a mail system's configuration is present under the root (Postfix, Courier,
+/// Dovecot, Exim, Sendmail, OpenSMTPD): when none is, a `--log` given to `why` is a log read
+/// away from its host.
+pub fn mail_system_present(opts: &Options) -> bool {
+    ["/etc/postfix/main.cf", "/etc/courier", "/etc/dovecot", "/etc/exim4", "/etc/exim", "/etc/mail/sendmail.cf", "/etc/smtpd.conf"]
+        .iter()
+        .any(|p| opts.host_path(p).exists())
+}
+
 pub fn collect(opts: &Options) -> Bundle {
     let mut rec = Recorder::new();
     fs::collect_config_files(opts, &mut rec);
@@ -149,6 +175,7 @@ pub fn collect(opts: &Options) -> Bundle {
         root: opts.root.display().to_string(),
         live: opts.live(),
         created_at: now(),
+        log_only: false,
         observations: rec.observations,
     }
 }

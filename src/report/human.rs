@@ -6,7 +6,7 @@
 use super::Report;
 use crate::engine::Diagnosis;
 use crate::kb::rule::RuleKind;
-use crate::text::sanitize;
+use crate::text::{sanitize, thousands};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug)]
@@ -63,13 +63,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn render(r: &Report, st: Style) -> String {
     let mut s = String::new();
     let host = sanitize(&r.host);
-    let _ = writeln!(s, "{}", st.bold(&format!("mailsleuth — why is mail deferred on {host}?")));
-    if !r.live {
+    let head = if r.log_only {
+        "mailsleuth — why is mail deferred, from this log?".to_string()
+    } else {
+        format!("mailsleuth — why is mail deferred on {host}?")
+    };
+    let _ = writeln!(s, "{}", st.bold(&head));
+    if r.log_only {
+        let _ = writeln!(s, "{}", st.dim("(log only: configuration, files and services not observed)"));
+    } else if !r.live {
         let _ = writeln!(s, "{}", st.dim("(files read under --root; commands, sockets and DNS were not used)"));
     }
     let _ = writeln!(s);
 
-    if r.mail_system.is_empty() && r.diagnoses.is_empty() {
+    if r.mail_system.is_empty() && r.diagnoses.is_empty() && !r.log_only {
         let _ = writeln!(
             s,
             "No mail system found on this host: none of Postfix, Dovecot, maildrop, procmail, Courier, Exim or sendmail is installed, and no mail log shows a problem. Nothing to diagnose."
@@ -78,14 +85,16 @@ pub fn render(r: &Report, st: Style) -> String {
         return s;
     }
 
-    let roots: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::RootCause).collect();
+    let roots: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::RootCause && !d.latent).collect();
+    let latent: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::RootCause && d.latent).collect();
     // Symptoms explained by a fired root cause are folded under it, not listed again.
     let loose: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && d.explained_by.is_empty()).collect();
 
     if r.diagnoses.is_empty() {
+        let scope = if r.log_only { " in this log (the host was not observed)" } else { "" };
         let _ = writeln!(
             s,
-            "{} No problem found by {} that could be checked.",
+            "{} No problem found{scope} by {} that could be checked.",
             st.green("✓"),
             plural(r.rules.passed + r.rules.fired, "rule", "rules")
         );
@@ -106,12 +115,24 @@ pub fn render(r: &Report, st: Style) -> String {
         };
         let _ = writeln!(s, "{} {head}.", st.red("✗"));
     }
+    for line in accounting_lines(r) {
+        let _ = writeln!(s, "{line}");
+    }
 
     let mut n = 0;
     for d in roots.iter().chain(loose.iter()) {
         n += 1;
         let _ = writeln!(s);
         diagnosis(r, d, n, &mut s, st);
+    }
+    if !latent.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{}", st.bold("Latent risks (they explain none of the failures in the log):"));
+        for d in latent {
+            n += 1;
+            let _ = writeln!(s);
+            diagnosis(r, d, n, &mut s, st);
+        }
     }
     footer(r, &mut s, st);
     s
@@ -121,10 +142,11 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
     let title = sanitize(&d.title);
     let head = format!("{n}. {title}");
     let _ = writeln!(s, "{}", if d.kind == RuleKind::RootCause { st.red(&head) } else { st.yellow(&head) });
+    let basis = if d.basis == crate::engine::Basis::LogOnly { " · from the log only" } else { "" };
     let _ = writeln!(
         s,
         "   {}",
-        st.dim(&format!("{} · {:?} · confidence {:.2} · rule {}", kind_word(d.kind), d.severity, d.confidence, d.id).to_lowercase())
+        st.dim(&format!("{} · {:?} · confidence {:.2}{basis} · rule {}", kind_word(d.kind), d.severity, d.confidence, d.id).to_lowercase())
     );
     if d.kind == RuleKind::Symptom {
         // No root cause explains it: the description carries the admin's next steps.
@@ -144,7 +166,12 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
         }
     }
     if !d.fix.is_empty() {
-        let _ = writeln!(s, "   Fix (run it yourself; mailsleuth changes nothing):");
+        let head = if d.basis == crate::engine::Basis::LogOnly {
+            "   Check, then fix (run it yourself; mailsleuth changes nothing):"
+        } else {
+            "   Fix (run it yourself; mailsleuth changes nothing):"
+        };
+        let _ = writeln!(s, "{head}");
         for f in &d.fix {
             let _ = writeln!(s, "     {}", st.bold(f));
         }
@@ -163,6 +190,49 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
     if !d.references.is_empty() {
         let _ = writeln!(s, "   See: {}", d.references.join(", "));
     }
+}
+
+/// The accounting in two or three lines: what the diagnoses explain of the failures seen,
+/// and the reasons nothing explains, most frequent first.
+fn accounting_lines(r: &Report) -> Vec<String> {
+    let a = &r.accounting;
+    if a.is_empty() {
+        return Vec::new();
+    }
+    let names =
+        [("deferred", "deferred messages"), ("bounced", "bounced messages"), ("expired", "expired messages"), ("reject", "reject lines")];
+    let mut parts = Vec::new();
+    let mut unexplained = Vec::new();
+    for (status, name) in names {
+        let s = a.status(status);
+        if s.total == 0 {
+            continue;
+        }
+        let pct = s.explained * 100 / s.total;
+        parts.push(format!("{} of {} {name} ({pct}%)", thousands(s.explained), thousands(s.total)));
+        for u in &s.unexplained {
+            unexplained.push((u.count, status, u));
+        }
+    }
+    let mut out = vec![format!("Explains {}.", parts.join(", "))];
+    if !unexplained.is_empty() {
+        unexplained.sort_by(|x, y| y.0.cmp(&x.0).then(x.2.reason.cmp(&y.2.reason)));
+        let total: u64 = unexplained.iter().map(|u| u.0).sum();
+        let shown: Vec<String> = unexplained
+            .iter()
+            .take(3)
+            .map(|(n, status, u)| {
+                format!("{} {status} × {} [{}]", thousands(*n), sanitize(&crate::text::truncate_chars(&u.reason, 90)), u.category)
+            })
+            .collect();
+        let more = unexplained.len().saturating_sub(3);
+        let tail = if more > 0 { format!("; and {more} more reasons") } else { String::new() };
+        out.push(format!("Unexplained ({}): {}{tail}.", thousands(total), shown.join("; ")));
+    }
+    if a.expired_without_reason > 0 {
+        out.push(format!("{} expired messages had their deferrals logged before the window.", thousands(a.expired_without_reason)));
+    }
+    out
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -184,6 +254,16 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 fn footer(r: &Report, s: &mut String, st: Style) {
+    if !r.withdrawn.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{}", st.bold("Withdrawn (the log suggested it; the host refutes it):"));
+        for w in &r.withdrawn {
+            let _ = writeln!(s, "  - {} {}: {}", sanitize(&w.title), st.dim(&format!("({})", w.id)), sanitize(&w.why));
+            if let Some(e) = w.evidence.first() {
+                let _ = writeln!(s, "      {}: {}", st.dim(&sanitize(&e.source)), sanitize(&e.text));
+            }
+        }
+    }
     if !r.unavailable.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "{}", st.bold("Not checked (could not observe):"));

@@ -2,22 +2,11 @@
 
 use crate::kb::signature::LogSeverity;
 use crate::logscan::{LogStats, SigStats, TREND_BUCKETS};
+use crate::text::thousands;
 use crate::text::{human_bytes, sanitize};
 use crate::time::format as when;
 use serde_json::{json, Value};
 use std::fmt::Write;
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// `▁▂▅█` from bucket counts.
 pub fn sparkline(t: &[u64; TREND_BUCKETS]) -> String {

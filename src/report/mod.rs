@@ -11,6 +11,7 @@ pub mod human;
 pub mod logstats;
 
 use crate::bundle::Bundle;
+use crate::engine::accounting::Accounting;
 use crate::engine::{Diagnosis, Evaluation, Outcome, Status};
 use crate::kb::Knowledge;
 use crate::model::{FactSet, ReadStats};
@@ -39,12 +40,21 @@ pub struct Report {
     pub mailsleuth: String,
     pub host: String,
     pub live: bool,
+    /// Only logs were observed: configuration, files and services were not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub log_only: bool,
     /// The `--root` directory, when not a live host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub root: Option<String>,
     /// Mail software found (postfix, dovecot, maildrop, ...).
     pub mail_system: Vec<String>,
     pub diagnoses: Vec<Diagnosis>,
+    /// Every deferred, bounced and expired message and every reject in the window, by the
+    /// diagnosis that explains it, and the reasons nothing explains.
+    pub accounting: Accounting,
+    /// Conclusions the log suggested and the host's observed facts refuted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<crate::engine::Withdrawn>,
     pub unavailable: Vec<UnavailableEntry>,
     pub rules: RuleCounts,
     /// Rules that failed while evaluating (a knowledge-base defect): id and message.
@@ -72,9 +82,12 @@ impl Report {
             mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
             host: bundle.host.clone(),
             live: bundle.live,
-            root: (!bundle.live).then(|| bundle.root.clone()),
+            log_only: bundle.log_only,
+            root: (!bundle.live && !bundle.log_only).then(|| bundle.root.clone()),
             mail_system,
             diagnoses: eval.diagnoses.clone(),
+            accounting: eval.accounting.clone(),
+            withdrawn: eval.withdrawn.clone(),
             unavailable: unavailable_entries(&eval.facts, &eval.outcomes),
             rules,
             rule_errors: eval.outcomes.iter().filter(|o| o.status == Status::Error).cloned().collect(),
