@@ -84,17 +84,28 @@ impl Config {
             .or_else(|| defaults().get(name).map(String::as_str))
     }
     /// The value with `$name` / `${name}` expanded (bounded depth: a loop stays unexpanded).
+    /// A value whose expansion exceeds the budget (see [`Config::expansion`]) is returned as
+    /// written, unexpanded.
     pub fn value(&self, name: &str) -> Option<String> {
-        self.raw(name).map(|r| self.expand(r, 0))
+        self.expansion(name).map(|r| r.unwrap_or_else(|_| self.raw(name).unwrap_or_default().to_string()))
     }
-    fn expand(&self, s: &str, depth: u32) -> String {
+    /// The expanded value, or why it could not be expanded. Like Postfix's own "unreasonable
+    /// macro call nesting", expansion is bounded: a main.cf whose parameters refer to each
+    /// other in a fan (`a = $b$b$b`, `b = $c$c$c`, ...) would otherwise grow exponentially, so
+    /// both the number of parameter lookups and the size of the result are capped.
+    pub fn expansion(&self, name: &str) -> Option<Result<String, String>> {
+        let raw = self.raw(name)?;
+        let mut budget = ExpandBudget { lookups: 0 };
+        let mut out = String::new();
+        Some(self.expand(raw, 0, &mut budget, &mut out).map(|()| out))
+    }
+    fn expand(&self, s: &str, depth: u32, budget: &mut ExpandBudget, out: &mut String) -> Result<(), String> {
         if depth > 10 || !s.contains('$') {
-            return s.to_string();
+            return push_bounded(out, s);
         }
-        let mut out = String::with_capacity(s.len());
         let mut rest = s;
         while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
+            push_bounded(out, &rest[..pos])?;
             let after = &rest[pos + 1..];
             let (name, consumed) = if let Some(inner) = after.strip_prefix('{') {
                 match inner.find('}') {
@@ -112,22 +123,42 @@ impl Config {
             };
             if name.is_empty() || name.contains([':', '?']) {
                 // `$$`, a conditional `${name?value}` or junk: keep literally.
-                out.push('$');
+                push_bounded(out, "$")?;
                 rest = after;
                 continue;
             }
+            budget.lookups += 1;
+            if budget.lookups > MAX_EXPANSION_LOOKUPS {
+                return Err(format!("unreasonable macro call nesting: more than {MAX_EXPANSION_LOOKUPS} parameter references to expand"));
+            }
             match self.raw(name) {
-                Some(v) => out.push_str(&self.expand(v, depth + 1)),
+                Some(v) => self.expand(v, depth + 1, budget, out)?,
                 None => {
-                    out.push('$');
-                    out.push_str(&after[..consumed]);
+                    push_bounded(out, "$")?;
+                    push_bounded(out, &after[..consumed])?;
                 }
             }
             rest = &after[consumed..];
         }
-        out.push_str(rest);
-        out
+        push_bounded(out, rest)
     }
+}
+
+/// Parameter references one expansion may follow; real configurations use a few dozen.
+pub const MAX_EXPANSION_LOOKUPS: u32 = 10_000;
+/// Bytes one expanded value may reach; real values are at most a few kilobytes.
+pub const MAX_EXPANDED_BYTES: usize = 1 << 20;
+
+struct ExpandBudget {
+    lookups: u32,
+}
+
+fn push_bounded(out: &mut String, s: &str) -> Result<(), String> {
+    if out.len() + s.len() > MAX_EXPANDED_BYTES {
+        return Err(format!("unreasonable macro expansion: the value would exceed {} KiB", MAX_EXPANDED_BYTES >> 10));
+    }
+    out.push_str(s);
+    Ok(())
 }
 
 /// Choose the best source: `postconf -n` when it ran, else `/etc/postfix/main.cf`.
@@ -231,7 +262,15 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         return;
     };
     for (name, s) in &cfg.explicit {
-        let value = cfg.value(name).unwrap_or_default();
+        let value = match cfg.expansion(name) {
+            Some(Ok(v)) => v,
+            Some(Err(why)) => {
+                // No fact: a rule reading this parameter is skipped, not passed on a guess.
+                out.unavailable("postconf", format!("the value of {name} ({}:{})", cfg.origin, s.line), why);
+                continue;
+            }
+            None => String::new(),
+        };
         let source = if cfg.origin == "postconf -n" { cfg.origin.clone() } else { format!("{}:{}", cfg.origin, s.line) };
         let mut f = Fact::new("postconf")
             .with("name", name.as_str())
@@ -246,7 +285,7 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         }
         out.push(f);
     }
-    if let Some((host, port, mx)) = cfg.value("relayhost").as_deref().and_then(split_relayhost) {
+    if let Some((host, port, mx)) = cfg.expansion("relayhost").and_then(Result::ok).as_deref().and_then(split_relayhost) {
         let mut f = Fact::new("relayhost")
             .with("value", cfg.value("relayhost").unwrap_or_default())
             .with("host", host.as_str())
@@ -260,7 +299,14 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         if cfg.explicit.contains_key(name) {
             continue;
         }
-        let value = cfg.value(name).unwrap_or_default();
+        let value = match cfg.expansion(name) {
+            Some(Ok(v)) => v,
+            Some(Err(why)) => {
+                out.unavailable("postconf", format!("the value of {name} (default)"), why);
+                continue;
+            }
+            None => String::new(),
+        };
         let mut f = Fact::new("postconf")
             .with("name", name.as_str())
             .with("value", value.as_str())
@@ -297,6 +343,31 @@ mod tests {
         assert_eq!(cfg.value("queue_directory").as_deref(), Some("/var/spool/postfix"));
         // $USER is not a Postfix parameter: it is for the pipe, and stays as written.
         assert_eq!(cfg.value("mailbox_command").as_deref(), Some("/usr/bin/maildrop -d \"$USER\""));
+    }
+
+    #[test]
+    fn an_expansion_bomb_is_bounded_and_reported() {
+        let bomb = format!("mydomain = {}\nmyhostname = mx.$mydomain\n", "$mydomain".repeat(8));
+        let mut fan = String::from("p0 = x\n");
+        for i in 1..=11 {
+            fan.push_str(&format!("p{i} = {}\n", format!("$p{} ", i - 1).repeat(10)));
+        }
+        fan.push_str("relayhost = $p11\n");
+        for text in [bomb, fan] {
+            let obs = Observation {
+                id: 0,
+                source: Source::File { path: "/etc/postfix/main.cf".into() },
+                at: 0,
+                elapsed_ms: 0,
+                payload: crate::observe::Payload::text(text),
+            };
+            let start = std::time::Instant::now();
+            let mut out = FactSet::new();
+            facts(std::slice::from_ref(&obs), &mut out);
+            assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+            assert!(out.unavailable_for("postconf").iter().any(|u| u.why.contains("unreasonable macro")), "{:?}", out.unavailable);
+            assert!(out.of_kind("postconf").all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= MAX_EXPANDED_BYTES));
+        }
     }
 
     #[test]
