@@ -168,3 +168,25 @@ fn a_main_cf_fanning_out_ten_ways_eleven_deep_is_bounded() {
     let u = r.unavailable_with("unreasonable macro");
     assert!(u.iter().any(|u| u.to_string().contains("myhostname")), "{}", r.stdout);
 }
+
+// ---------------------------------------------------------------------------------------
+// Commands that fork
+
+#[test]
+fn timeout_kills_a_command_whose_child_sleeps() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = TempDir::new("bin");
+    // A postconf and an nft that are shell scripts: the shell waits for its child `sleep`,
+    // which holds the output pipes; killing only the shell left us waiting 25 s per command.
+    for name in ["postconf", "nft", "postqueue", "doveconf"] {
+        let p = bin.write(name, "#!/bin/sh\nsleep 25\necho late\n");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!("{}:{}", bin.path(), std::env::var("PATH").unwrap_or_default());
+    let r =
+        run_with(&["why", "--timeout", "2", "--no-system-rules", "--format", "json"], None, &[("PATH", &path)], Duration::from_secs(120));
+    // Each batch of commands waits for its 2 s timeout; 25 s would mean a sleep was waited for.
+    r.bounded(20, 300);
+    assert!(!r.unavailable_with("postconf: timed out after 2 s").is_empty(), "{}", r.stdout);
+}
+
