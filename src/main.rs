@@ -7,7 +7,7 @@ use mailsleuth::kb::{lint, Knowledge};
 use mailsleuth::observe::{self, Bundle, Options};
 use mailsleuth::report::human::{self, Style};
 use mailsleuth::report::Report;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -472,12 +472,12 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn classify(k: &Knowledge, input: &PathBuf, format: Format) -> Result<u8, Fail> {
-    use std::io::{BufRead, BufReader, Read, Write};
+fn classify(k: &Knowledge, input: &Path, format: Format) -> Result<u8, Fail> {
+    use std::io::{BufReader, Read, Write};
     let reader: Box<dyn Read> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
+        Box::new(observe::fs::open_regular(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
     };
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let out = std::io::stdout();
@@ -485,8 +485,8 @@ fn classify(k: &Knowledge, input: &PathBuf, format: Format) -> Result<u8, Fail> 
     let mut buf = Vec::new();
     let mut n = 0u64;
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        // An overlong line (over 1 MiB, as the scanner's) is classified on its first MiB.
+        if observe::logs::read_line_capped(&mut reader, &mut buf)?.0 == 0 {
             break;
         }
         n += 1;

@@ -124,7 +124,6 @@ impl TempDir {
         std::fs::File::create(&p).and_then(|mut f| f.write_all(content.as_ref())).expect("write");
         p
     }
-    #[allow(dead_code)]
     fn mkdir(&self, rel: &str) -> PathBuf {
         let p = self.0.join(rel);
         std::fs::create_dir_all(&p).expect("mkdir");
@@ -188,5 +187,134 @@ fn timeout_kills_a_command_whose_child_sleeps() {
     // Each batch of commands waits for its 2 s timeout; 25 s would mean a sleep was waited for.
     r.bounded(20, 300);
     assert!(!r.unavailable_with("postconf: timed out after 2 s").is_empty(), "{}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------
+// A FIFO, a device or a directory where a file should be
+
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo").arg(p).status().expect("mkfifo");
+    assert!(st.success());
+}
+
+#[test]
+fn a_fifo_for_the_mail_log_and_passwd_is_reported_not_waited_on() {
+    let root = TempDir::new("fifo");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");
+    root.mkdir("var/log");
+    root.mkdir("etc/rsyslog.d");
+    mkfifo(&root.0.join("var/log/mail.log"));
+    mkfifo(&root.0.join("etc/passwd"));
+    mkfifo(&root.0.join("etc/hostname"));
+    mkfifo(&root.0.join("etc/rsyslog.d/50-mail.conf"));
+    let r = why_json(&root);
+    r.bounded(60, 300);
+    assert!(!r.unavailable_with("not a regular file but a FIFO").is_empty(), "{}", r.stdout);
+    let r = run(&["logs", "stats", "--root", root.path()]);
+    r.bounded(60, 300);
+    let r = run(&["logs", "unknown", "--root", root.path()]);
+    r.bounded(60, 300);
+}
+
+#[test]
+fn logs_stats_and_classify_refuse_a_device_or_a_directory() {
+    for args in
+        [&["logs", "stats", "/dev/zero"][..], &["logs", "classify", "/dev/zero"], &["logs", "stats", "/"], &["logs", "classify", "/"]]
+    {
+        let r = run_with(args, None, &[], Duration::from_secs(60));
+        r.bounded(30, 200);
+        assert_eq!(r.code, Some(2), "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("not a regular file"), "{args:?}: {}", r.stderr);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Symlinks out of the copied tree
+
+/// A file on the analysing machine the copied tree's links point at, with a marker in it.
+struct Outside(TempDir);
+
+impl Outside {
+    fn new() -> Outside {
+        let d = TempDir::new("outside");
+        d.write("hostname", "analyst-secret-host\n");
+        d.write("mail.log", "Nov 23 08:15:05 analyst postfix/smtp[1]: ANALYSTSECRET: to=<a@b>, status=deferred (x)\n");
+        d.write("passwd", "root:x:0:0:root:/root:/bin/sh\nanalystsecret:x:1000:1000::/home/analystsecret:/bin/sh\n");
+        d.mkdir("home/analystsecret/Maildir/new");
+        d.write("home/analystsecret/Maildir/new/1.analystsecret", "x");
+        Outside(d)
+    }
+}
+
+fn symlink(target: &Path, link: &Path) {
+    if let Some(d) = link.parent() {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
+
+#[test]
+fn absolute_symlinks_in_a_copied_tree_never_reach_the_analysts_files() {
+    let out = Outside::new();
+    let root = TempDir::new("escape");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\nhome_mailbox = Maildir/\n");
+    root.write("etc/passwd", "alice:x:1000:1000::/home/alice:/bin/sh\n");
+    symlink(&out.0 .0.join("hostname"), &root.0.join("etc/hostname"));
+    symlink(&out.0 .0.join("mail.log"), &root.0.join("var/log/mail.log"));
+    // Maildir -> / lists the root of the *copy*, never the analyst's /.
+    symlink(Path::new("/"), &root.0.join("home/alice/Maildir"));
+    // A directory link on the way: etc/postfix -> (outside) is resolved inside the root.
+    symlink(&out.0 .0, &root.0.join("var/spool/postfix"));
+    let bundle = root.0.join("../bundle-escape.json");
+    let bundle = bundle.to_str().expect("utf-8");
+    let r = run(&["collect", "--root", root.path(), "-o", bundle]);
+    r.bounded(60, 300);
+    let text = std::fs::read_to_string(bundle).unwrap_or_default();
+    let _ = std::fs::remove_file(bundle);
+    assert!(!text.is_empty(), "no bundle: {}", r.stderr);
+    for secret in ["analyst-secret-host", "ANALYSTSECRET", "analystsecret", "shadow"] {
+        assert!(!text.contains(secret), "{secret} from outside the root is in the bundle");
+    }
+    let r = why_json(&root);
+    r.bounded(60, 300);
+    assert!(!r.stdout.contains("analyst-secret-host") && !r.stdout.contains("ANALYSTSECRET"), "{}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------
+// Input without newlines
+
+/// `n` MiB of bytes without a newline.
+fn newline_free(dir: &TempDir, name: &str, mib: usize) -> PathBuf {
+    dir.write(name, vec![b'x'; mib << 20])
+}
+
+#[test]
+fn classify_on_newline_free_input_keeps_memory_bounded() {
+    let dir = TempDir::new("nonl");
+    let p = newline_free(&dir, "one-line", 200);
+    let r = run_with(&["logs", "classify", "-"], Some(&p), &[], Duration::from_secs(120));
+    r.bounded(60, 100);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "1\t-");
+}
+
+#[test]
+fn a_gzip_rotation_inflating_to_one_huge_line_keeps_memory_bounded() {
+    let root = TempDir::new("gzline");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");
+    let line = "Nov 23 08:15:05 mx postfix/smtp[1]: 4F3A: to=<a@example.com>, status=deferred (connect timed out)\n";
+    root.write("var/log/mail.log", line);
+    // 300 MiB of zeros without a newline compress to about 300 KiB.
+    let gz = root.0.join("var/log/mail.log.1.gz");
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("head -c 314572800 /dev/zero | tr '\\0' 'x' | gzip -1 > '{}'", gz.display()))
+        .status()
+        .expect("gzip");
+    assert!(st.success());
+    let r = run(&["logs", "stats", "--root", root.path(), "--all-logs"]);
+    r.bounded(90, 150);
+    let r = why_json(&root);
+    r.bounded(90, 150);
 }
 

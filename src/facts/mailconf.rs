@@ -678,7 +678,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
 /// The files this module's parsers read; the collector reads them all.
 pub fn config_files(opts: &crate::observe::Options, cfg: &Config) -> Vec<String> {
     let mut v: Vec<String> = vec!["/etc/dovecot/dovecot.conf".into(), "/etc/dovecot/local.conf".into()];
-    if let Ok(rd) = std::fs::read_dir(opts.host_path("/etc/dovecot/conf.d")) {
+    if let Ok(rd) = std::fs::read_dir(opts.host_path_following("/etc/dovecot/conf.d")) {
         let mut names: Vec<String> =
             rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".conf")).collect();
         names.sort();
