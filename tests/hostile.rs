@@ -318,3 +318,35 @@ fn a_gzip_rotation_inflating_to_one_huge_line_keeps_memory_bounded() {
     r.bounded(90, 150);
 }
 
+// ---------------------------------------------------------------------------------------
+// Caps say what they did not check
+
+#[test]
+fn past_the_user_cap_the_mailbox_rules_are_skipped_not_passed() {
+    let root = TempDir::new("users");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\nhome_mailbox = Maildir/\n");
+    let passwd: String = (0..2101).map(|i| format!("u{i}:x:{}:{}::/home/u{i}:/bin/sh\n", 1000 + i, 1000 + i)).collect();
+    root.write("etc/passwd", passwd);
+    let r = why_json(&root);
+    r.bounded(120, 300);
+    let u = r.unavailable_with("checked 2000 of 2101 users");
+    assert!(!u.is_empty(), "{}", r.stdout);
+    assert!(u.iter().any(|u| u["rules_skipped"].as_array().is_some_and(|a| !a.is_empty())), "{u:?}");
+}
+
+#[test]
+fn past_the_maildir_listing_cap_the_counts_are_not_trusted() {
+    let root = TempDir::new("maildir");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\nhome_mailbox = Maildir/\n");
+    root.write("etc/passwd", "alice:x:1000:1000::/home/alice:/bin/sh\n");
+    root.mkdir("home/alice/Maildir/new");
+    root.mkdir("home/alice/Maildir/tmp");
+    let cur = root.mkdir("home/alice/Maildir/cur");
+    for i in 0..50_010 {
+        std::fs::File::create(cur.join(format!("{i}.M1P1.mx:2,S"))).expect("create");
+    }
+    let r = why_json(&root);
+    r.bounded(120, 400);
+    assert!(!r.unavailable_with("listed 50000 of 50013 entries").is_empty(), "{}", r.stdout);
+}
+
