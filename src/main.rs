@@ -267,7 +267,8 @@ fn main() -> ExitCode {
     match run(cmd) {
         Ok(code) => ExitCode::from(code),
         Err(Fail(msg)) => {
-            eprintln!("mailsleuth: {msg}");
+            // An error may name a path or quote a bundle from the inspected system.
+            eprintln!("mailsleuth: {}", mailsleuth::text::sanitize(&msg));
             ExitCode::from(2)
         }
     }
@@ -385,12 +386,14 @@ fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
     };
     let Some(eval) = &report.evaluation else { return Err(Fail("no evaluation".into())) };
     let outcome = eval.outcome(id);
-    println!("rule {id} ({})", r.file);
-    println!("  {}", r.rule.title);
+    let s = mailsleuth::text::sanitize;
+    println!("rule {id} ({})", s(&r.file));
+    println!("  {}", s(&r.rule.title));
     if let Some(o) = outcome {
-        println!("  outcome: {:?}{}", o.status, if o.detail.is_empty() { String::new() } else { format!(" — {}", o.detail) });
+        println!("  outcome: {:?}{}", o.status, if o.detail.is_empty() { String::new() } else { format!(" — {}", s(&o.detail)) });
         for m in &o.missing {
-            println!("  not observed: {}: {} (kind {})", m.what, m.why, m.kind);
+            // What was not observed names paths and failure messages of the inspected host.
+            println!("  not observed: {}: {} (kind {})", s(&m.what), s(&m.why), s(&m.kind));
         }
     }
     for (i, step) in explain::explain(r, &eval.facts).iter().enumerate() {
@@ -533,7 +536,7 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
         RulesCmd::Show { id, kb } => {
             let k = load_kb(&kb)?;
             let r = k.rule(&id).ok_or_else(|| Fail(format!("no rule `{id}`")))?;
-            println!("# {}\n{}", r.file, r.text);
+            println!("# {}\n{}", mailsleuth::text::sanitize(&r.file), r.text);
             Ok(0)
         }
         RulesCmd::Lint { kb } => {
@@ -541,14 +544,15 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
                 Ok(k) => k,
                 Err(errs) => {
                     for e in errs {
-                        println!("error: {e}");
+                        // The file named may have any bytes in its name.
+                        println!("error: {}", mailsleuth::text::sanitize(&e.to_string()));
                     }
                     return Ok(2);
                 }
             };
             let diags = lint::check(&k);
             for d in &diags {
-                println!("{d}");
+                println!("{}", mailsleuth::text::sanitize(&d.to_string()));
             }
             println!("{} rules, {} signatures: {} warnings, 0 errors", k.rules.len(), k.signatures.len(), diags.len());
             Ok(0)

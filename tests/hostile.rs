@@ -350,3 +350,49 @@ fn past_the_maildir_listing_cap_the_counts_are_not_trusted() {
     assert!(!r.unavailable_with("listed 50000 of 50013 entries").is_empty(), "{}", r.stdout);
 }
 
+// ---------------------------------------------------------------------------------------
+// Escapes
+
+#[test]
+fn explain_prints_no_escape_from_a_bundles_failure_message() {
+    let root = TempDir::new("esc");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");
+    let bundle = root.0.join("bundle.json");
+    let bundle = bundle.to_str().expect("utf-8");
+    let r = run(&["collect", "--root", root.path(), "-o", bundle]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // Plant an OSC sequence (set the terminal title) in every failure message.
+    let text = std::fs::read_to_string(bundle).expect("bundle");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("bundle JSON");
+    let mut planted = 0;
+    for o in v["observations"].as_array_mut().expect("observations") {
+        if o["payload"]["status"] == "failed" {
+            o["payload"]["message"] = serde_json::Value::from("\u{1b}]0;pwned\u{7}\u{1b}[2J gone");
+            planted += 1;
+        }
+    }
+    assert!(planted > 0);
+    std::fs::write(bundle, serde_json::to_string(&v).expect("JSON")).expect("write");
+    let j = run(&["diagnose", "--bundle", bundle, "--no-system-rules", "--format", "json"]).json();
+    let rule = j["unavailable"]
+        .as_array()
+        .and_then(|a| a.iter().find(|u| u["why"].as_str().is_some_and(|w| w.contains("pwned"))))
+        .and_then(|u| u["rules_skipped"][0].as_str().map(str::to_string))
+        .expect("a rule skipped for a planted failure");
+    let r = run(&["diagnose", "--bundle", bundle, "--no-system-rules", "--explain", &rule]);
+    r.bounded(60, 300);
+    assert!(r.stdout.contains("not observed") && r.stdout.contains("pwned"), "{}", r.stdout);
+}
+
+#[test]
+fn rules_lint_names_a_non_utf8_escaping_file_safely() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new("lint");
+    let name = std::ffi::OsStr::from_bytes(b"bad\x1b[31m\xff.ron");
+    std::fs::write(dir.0.join(name), "not ron at all (").expect("write");
+    let r = run(&["rules", "lint", "--no-system-rules", "--rules", dir.path()]);
+    r.bounded(30, 200);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("\\x1b[31m"), "{}", r.stdout);
+}
+
