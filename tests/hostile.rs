@@ -396,3 +396,33 @@ fn rules_lint_names_a_non_utf8_escaping_file_safely() {
     assert!(r.stdout.contains("\\x1b[31m"), "{}", r.stdout);
 }
 
+// ---------------------------------------------------------------------------------------
+// Small
+
+#[test]
+fn rules_lint_reports_a_fifo_a_directory_or_a_device_named_ron() {
+    let dir = TempDir::new("lintfifo");
+    mkfifo(&dir.0.join("waiting.ron"));
+    dir.mkdir("folder.ron");
+    symlink(Path::new("/dev/zero"), &dir.0.join("zero.ron"));
+    let r = run(&["rules", "lint", "--no-system-rules", "--rules", dir.path()]);
+    r.bounded(30, 200);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    for f in ["waiting.ron", "folder.ron", "zero.ron"] {
+        assert!(r.stdout.lines().any(|l| l.contains(f) && l.contains("cannot read")), "{f}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn an_impossible_since_date_is_a_usage_error() {
+    let dir = TempDir::new("since");
+    let log = dir.write("mail.log", "2026-02-27T08:15:05+00:00 mx postfix/qmgr[1]: 4F3A: removed\n");
+    let log = log.to_str().expect("utf-8");
+    let r = run(&["logs", "stats", "--since", "2026-02-28", log]);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let r = run(&["logs", "stats", "--since", "2026-02-30", log]);
+    r.bounded(30, 200);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("2026-02-30"), "{}", r.stderr);
+}
+

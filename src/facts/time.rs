@@ -19,6 +19,16 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days of month `m` (1-12) of year `y`, in the proleptic Gregorian calendar.
+pub fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// The year of a time in seconds since the epoch.
 pub fn year_of(t: i64) -> i64 {
     let z = t.div_euclid(86_400) + 719_468;
@@ -66,7 +76,8 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     let (date, rest) = s.split_at_checked(10)?;
     let mut d = date.split('-');
     let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    // `2026-02-30` is no date (days_from_civil would quietly make it March 2nd).
+    if !(1..=12).contains(&m) || day < 1 || day > days_in_month(y, m) {
         return None;
     }
     let rest = rest.strip_prefix(['T', ' ']).unwrap_or(rest);
@@ -185,6 +196,15 @@ impl WindowSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        assert_eq!(parse_iso("2026-02-30"), None);
+        assert_eq!(parse_iso("2026-04-31 08:00"), None);
+        assert_eq!(parse_iso("2100-02-29"), None);
+        assert!(parse_iso("2024-02-29").is_some() && parse_iso("2000-02-29").is_some());
+        assert!(parse_iso("2026-12-31T23:59:59Z").is_some());
+    }
 
     #[test]
     fn civil_days_and_years() {
