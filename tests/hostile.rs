@@ -426,3 +426,50 @@ fn an_impossible_since_date_is_a_usage_error() {
     assert!(r.stderr.contains("2026-02-30"), "{}", r.stderr);
 }
 
+// ---------------------------------------------------------------------------------------
+// Bundles
+
+/// A bundle collected from a small sysroot, as JSON to tamper with.
+fn collected_bundle(root: &TempDir) -> serde_json::Value {
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");
+    root.write("var/log/mail.log", "Nov 23 08:15:05 mx postfix/qmgr[1]: 4F3A: removed\n");
+    let bundle = root.0.join("bundle.json");
+    let r = run(&["collect", "--root", root.path(), "-o", bundle.to_str().expect("utf-8")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    serde_json::from_str(&std::fs::read_to_string(&bundle).expect("bundle")).expect("bundle JSON")
+}
+
+#[test]
+fn a_bundle_with_oversized_fields_or_wrapping_line_numbers_is_refused_clearly() {
+    let root = TempDir::new("bundlefields");
+    let v = collected_bundle(&root);
+    let mut big_host = v.clone();
+    big_host["host"] = serde_json::Value::from("h".repeat(8 << 20));
+    let mut wrap = v.clone();
+    for o in wrap["observations"].as_array_mut().expect("observations") {
+        if o["payload"]["status"] == "text" {
+            o["payload"]["first_line"] = serde_json::Value::from(u64::MAX - 1);
+        }
+    }
+    for (tampered, needle) in [(big_host, "host name"), (wrap, "first_line")] {
+        let p = root.write("tampered.json", serde_json::to_string(&tampered).expect("JSON"));
+        let r = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
+        r.bounded(60, 300);
+        let head = |s: &str| s.chars().take(300).collect::<String>();
+        assert_eq!(r.code, Some(2), "{}{}", head(&r.stdout), head(&r.stderr));
+        assert!(r.stderr.contains(needle), "{needle}: {}", head(&r.stderr));
+    }
+}
+
+#[test]
+fn a_bundle_over_the_size_cap_is_refused_before_it_is_read() {
+    let dir = TempDir::new("bigbundle");
+    let p = dir.0.join("huge.json");
+    // Sparse: 1 GiB and a byte, on no disk space.
+    std::fs::File::create(&p).and_then(|f| f.set_len((1 << 30) + 1)).expect("sparse file");
+    let r = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
+    r.bounded(30, 100);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("over the 1024 MiB"), "{}", r.stderr);
+}
+
