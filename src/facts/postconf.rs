@@ -400,3 +400,42 @@ mod tests {
         assert_eq!(defaults().get("queue_directory").map(String::as_str), Some("/var/spool/postfix"));
     }
 }
+
+/// Property tests: whatever parameters refer to whatever others, expansion ends within its
+/// bounds (or says why not), and parsing never panics.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn expansion_ends_within_its_bounds(refs in prop::collection::vec(prop::collection::vec((0usize..7, "[ ,.x{}$]{0,3}"), 0..12), 1..8)) {
+            let text: String = refs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("p{i} = {}\n", r.iter().map(|(j, lit)| format!("$p{j}{lit}")).collect::<String>()))
+                .collect();
+            let explicit = parse_main_cf(&text).into_iter().map(|s| (s.name.clone(), s)).collect();
+            let cfg = Config { explicit, origin: "main.cf".into(), ..Config::default() };
+            for i in 0..refs.len() {
+                let start = std::time::Instant::now();
+                match cfg.expansion(&format!("p{i}")) {
+                    Some(Ok(v)) => prop_assert!(v.len() <= MAX_EXPANDED_BYTES),
+                    Some(Err(why)) => prop_assert!(why.contains("unreasonable macro"), "{}", why),
+                    None => prop_assert!(false, "p{} is set", i),
+                }
+                prop_assert!(start.elapsed() < std::time::Duration::from_secs(5));
+            }
+        }
+
+        #[test]
+        fn any_text_parses_to_clean_names(text in "\\PC{0,300}") {
+            for s in parse_main_cf(&text) {
+                prop_assert!(!s.name.is_empty() && !s.name.contains(['=', ' ', '\n']));
+            }
+        }
+    }
+}

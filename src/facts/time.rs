@@ -255,3 +255,28 @@ mod tests {
         assert_eq!(WindowSpec { all: true, ..Default::default() }.resolve(Some(newest)), Ok(Window::default()));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every second from 1970 to 2100 prints and reads back the same.
+        #[test]
+        fn iso_stamps_round_trip(t in 0i64..4_102_444_800) {
+            prop_assert_eq!(parse_iso(&format(t)), Some(t));
+        }
+
+        #[test]
+        fn any_text_is_a_stamp_or_not_without_panicking(s in "\\PC{0,40}", reference in 0i64..4_102_444_800) {
+            let _ = parse_stamp(&s, reference);
+            let _ = parse_iso(&s);
+        }
+
+        #[test]
+        fn stamp_like_text_never_panics(y in 0u32..10_000, m in 0u32..20, d in 0u32..40, rest in "[0-9:.+Z -]{0,20}") {
+            let _ = parse_iso(&format!("{y:04}-{m:02}-{d:02}{rest}"));
+        }
+    }
+}
