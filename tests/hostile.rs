@@ -473,3 +473,19 @@ fn a_bundle_over_the_size_cap_is_refused_before_it_is_read() {
     assert!(r.stderr.contains("over the 1024 MiB"), "{}", r.stderr);
 }
 
+// ---------------------------------------------------------------------------------------
+// A main.cf over the read cap
+
+#[test]
+fn a_main_cf_over_4_mib_does_not_report_its_top_settings_as_defaults() {
+    let root = TempDir::new("bigcf");
+    let mut cf = String::from("queue_directory = /srv/postfix-queue\n");
+    cf.push_str(&"# filler comment line that pads main.cf past the 4 MiB read cap ...........\n".repeat(60_000));
+    cf.push_str("relayhost = [smtp.example.net]:587\n");
+    root.write("etc/postfix/main.cf", cf);
+    let r = why_json(&root);
+    r.bounded(60, 300);
+    let facts = r.json()["facts"].to_string();
+    assert!(!facts.contains("/var/spool/postfix (default"), "queue_directory reported as its default");
+    assert!(!r.unavailable_with("read only in its last").is_empty(), "{}", r.stdout.chars().take(2000).collect::<String>());
+}

@@ -295,8 +295,19 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         f.set("port", i64::from(port.unwrap_or(25)));
         out.push(f);
     }
+    // A main.cf over the read cap was kept from its tail: a parameter not seen in the part
+    // read may well be set in the part dropped, so "default" would be a guess.
+    let cut = observations.iter().find(|o| Some(o.id) == cfg.observation).and_then(|o| match &o.payload {
+        Payload::Text { skipped_bytes, text, .. } if *skipped_bytes > 0 => Some((*skipped_bytes, text.len())),
+        _ => None,
+    });
     for name in defaults().keys() {
         if cfg.explicit.contains_key(name) {
+            continue;
+        }
+        if let Some((skipped, kept)) = cut {
+            let why = format!("{} read only in its last {kept} bytes ({skipped} bytes before them not read)", cfg.origin);
+            out.unavailable("postconf", format!("the value of {name} (not in the part read)"), why);
             continue;
         }
         let value = match cfg.expansion(name) {
@@ -368,6 +379,31 @@ mod tests {
             assert!(out.unavailable_for("postconf").iter().any(|u| u.why.contains("unreasonable macro")), "{:?}", out.unavailable);
             assert!(out.of_kind("postconf").all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= MAX_EXPANDED_BYTES));
         }
+    }
+
+    #[test]
+    fn a_main_cf_read_from_its_tail_has_no_default_values() {
+        let obs = Observation {
+            id: 3,
+            source: Source::File { path: "/etc/postfix/main.cf".into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::Text {
+                text: "relayhost = [smtp.example.net]:587\n".into(),
+                first_line: 90_001,
+                skipped_bytes: 5 << 20,
+                lossy: false,
+                exit: None,
+            },
+        };
+        let mut out = FactSet::new();
+        facts(std::slice::from_ref(&obs), &mut out);
+        assert!(out.of_kind("postconf").all(|f| f.get("is_default") == Some(&false.into())));
+        assert!(
+            out.unavailable_for("postconf").iter().any(|u| u.what.contains("queue_directory") && u.why.contains("last")),
+            "{:?}",
+            out.unavailable
+        );
     }
 
     #[test]
