@@ -7,7 +7,7 @@ use mailsleuth::kb::{lint, Knowledge};
 use mailsleuth::observe::{self, Options};
 use mailsleuth::report::human::{self, Style};
 use mailsleuth::report::Report;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -272,7 +272,8 @@ fn main() -> ExitCode {
     match run(cmd) {
         Ok(code) => ExitCode::from(code),
         Err(Fail(msg)) => {
-            eprintln!("mailsleuth: {msg}");
+            // An error may name a path or quote a bundle from the inspected system.
+            eprintln!("mailsleuth: {}", mailsleuth::text::sanitize(&msg));
             ExitCode::from(2)
         }
     }
@@ -417,12 +418,12 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn classify(k: &Knowledge, input: &PathBuf, format: Format) -> Result<u8, Fail> {
-    use std::io::{BufRead, BufReader, Read, Write};
+fn classify(k: &Knowledge, input: &Path, format: Format) -> Result<u8, Fail> {
+    use std::io::{BufReader, Read, Write};
     let reader: Box<dyn Read> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
+        Box::new(observe::fs::open_regular(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
     };
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let out = std::io::stdout();
@@ -430,8 +431,8 @@ fn classify(k: &Knowledge, input: &PathBuf, format: Format) -> Result<u8, Fail> 
     let mut buf = Vec::new();
     let mut n = 0u64;
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        // An overlong line (over 1 MiB, as the scanner's) is classified on its first MiB.
+        if observe::logs::read_line_capped(&mut reader, &mut buf)?.0 == 0 {
             break;
         }
         n += 1;
@@ -478,7 +479,7 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
         RulesCmd::Show { id, kb } => {
             let k = load_kb(&kb)?;
             let r = k.rule(&id).ok_or_else(|| Fail(format!("no rule `{id}`")))?;
-            println!("# {}\n{}", r.file, r.text);
+            println!("# {}\n{}", mailsleuth::text::sanitize(&r.file), r.text);
             Ok(0)
         }
         RulesCmd::Lint { kb } => {
@@ -486,14 +487,15 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
                 Ok(k) => k,
                 Err(errs) => {
                     for e in errs {
-                        println!("error: {e}");
+                        // The file named may have any bytes in its name.
+                        println!("error: {}", mailsleuth::text::sanitize(&e.to_string()));
                     }
                     return Ok(2);
                 }
             };
             let diags = lint::check(&k);
             for d in &diags {
-                println!("{d}");
+                println!("{}", mailsleuth::text::sanitize(&d.to_string()));
             }
             println!("{} rules, {} signatures: {} warnings, 0 errors", k.rules.len(), k.signatures.len(), diags.len());
             Ok(0)

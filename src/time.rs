@@ -19,6 +19,16 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days of month `m` (1-12) of year `y`, in the proleptic Gregorian calendar.
+pub fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// The year of a time in seconds since the epoch.
 pub fn year_of(t: i64) -> i64 {
     let z = t.div_euclid(86_400) + 719_468;
@@ -66,7 +76,8 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     let (date, rest) = s.split_at_checked(10)?;
     let mut d = date.split('-');
     let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    // `2026-02-30` is no date (days_from_civil would quietly make it March 2nd).
+    if !(1..=12).contains(&m) || day < 1 || day > days_in_month(y, m) {
         return None;
     }
     let rest = rest.strip_prefix(['T', ' ']).unwrap_or(rest);
@@ -187,6 +198,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn impossible_dates_are_rejected() {
+        assert_eq!(parse_iso("2026-02-30"), None);
+        assert_eq!(parse_iso("2026-04-31 08:00"), None);
+        assert_eq!(parse_iso("2100-02-29"), None);
+        assert!(parse_iso("2024-02-29").is_some() && parse_iso("2000-02-29").is_some());
+        assert!(parse_iso("2026-12-31T23:59:59Z").is_some());
+    }
+
+    #[test]
     fn civil_days_and_years() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
@@ -233,5 +253,30 @@ mod tests {
         assert_eq!(w.until, parse_iso("2026-11-23T06:30:00Z"));
         assert!(WindowSpec { since: Some("yesterday".into()), ..Default::default() }.resolve(Some(newest)).is_err());
         assert_eq!(WindowSpec { all: true, ..Default::default() }.resolve(Some(newest)), Ok(Window::default()));
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every second from 1970 to 2100 prints and reads back the same.
+        #[test]
+        fn iso_stamps_round_trip(t in 0i64..4_102_444_800) {
+            prop_assert_eq!(parse_iso(&format(t)), Some(t));
+        }
+
+        #[test]
+        fn any_text_is_a_stamp_or_not_without_panicking(s in "\\PC{0,40}", reference in 0i64..4_102_444_800) {
+            let _ = parse_stamp(&s, reference);
+            let _ = parse_iso(&s);
+        }
+
+        #[test]
+        fn stamp_like_text_never_panics(y in 0u32..10_000, m in 0u32..20, d in 0u32..40, rest in "[0-9:.+Z -]{0,20}") {
+            let _ = parse_iso(&format!("{y:04}-{m:02}-{d:02}{rest}"));
+        }
     }
 }

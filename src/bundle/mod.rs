@@ -233,9 +233,31 @@ impl Bundle {
 
 /// Read a bundle saved by `collect`, refusing a file of another format or of a newer version
 /// than this mailsleuth reads.
+/// Largest bundle read: `collect` keeps at most 256 MiB of each log, and a bundle is rarely
+/// over a few megabytes; past this a bundle is refused before it is read.
+pub const MAX_BUNDLE_BYTES: u64 = 1 << 30;
+
 pub fn load(path: &Path) -> Result<Bundle, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Only a regular file: a FIFO or a device would block or never end.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta = f.metadata().map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
+    if meta.len() > MAX_BUNDLE_BYTES {
+        return Err(format!("{}: {} MiB, over the {} MiB a bundle may be", path.display(), meta.len() >> 20, MAX_BUNDLE_BYTES >> 20));
+    }
+    let mut text = String::new();
+    f.take(MAX_BUNDLE_BYTES).read_to_string(&mut text).map_err(|e| format!("{}: {e}", path.display()))?;
     let b: Bundle = serde_json::from_str(&text).map_err(|e| format!("{}: not a mailsleuth bundle: {e}", path.display()))?;
+    drop(text);
+    bundle_within_bounds(&b).map_err(|e| format!("{}: not a bundle this mailsleuth reads: {e}", path.display()))?;
     if b.format != BUNDLE_FORMAT || b.version > BUNDLE_VERSION {
         return Err(format!(
             "{}: bundle format {} v{} is not one this mailsleuth reads ({} v{})",
@@ -247,4 +269,45 @@ pub fn load(path: &Path) -> Result<Bundle, String> {
         ));
     }
     Ok(b)
+}
+
+/// Field sizes no collector produces: a bundle past them was not written by `collect` (or
+/// was tampered with), and reading it on would cost memory out of proportion or wrap line
+/// numbers.
+fn bundle_within_bounds(b: &Bundle) -> Result<(), String> {
+    const NAME: usize = 4096;
+    const MESSAGE: usize = 64 << 10;
+    const TEXT: usize = 256 << 20;
+    const LISTING: usize = 1_000_000;
+    const OBSERVATIONS: usize = 1_000_000;
+    let long = |what: &str, n: usize, max: usize| if n > max { Err(format!("{what} is {n} bytes (at most {max})")) } else { Ok(()) };
+    long("the host name", b.host.len(), 255)?;
+    long("the root", b.root.len(), NAME)?;
+    if b.observations.len() > OBSERVATIONS {
+        return Err(format!("{} observations (at most {OBSERVATIONS})", b.observations.len()));
+    }
+    for o in &b.observations {
+        long("an observation's source", o.source.label().len(), NAME * 8)?;
+        match &o.payload {
+            Payload::Text { text, first_line, skipped_bytes, .. } => {
+                long("an observation's text", text.len(), TEXT)?;
+                // Line numbers are counted from first_line: keep them far from wrapping.
+                if *first_line == 0 || *first_line > 1 << 48 || *skipped_bytes > 1 << 56 {
+                    return Err(format!("{}: first_line {first_line} / skipped_bytes {skipped_bytes} out of range", o.source.label()));
+                }
+            }
+            Payload::Failed { message, .. } => long("a failure message", message.len(), MESSAGE)?,
+            Payload::Listing { entries, .. } if entries.len() > LISTING => {
+                return Err(format!("{}: {} entries (at most {LISTING})", o.source.label(), entries.len()));
+            }
+            Payload::Listing { entries, .. } => {
+                for e in entries {
+                    long("a listed path", e.path.len(), NAME)?;
+                }
+            }
+            Payload::Stat(s) => long("a symlink target", s.target.as_ref().map_or(0, String::len), NAME)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }

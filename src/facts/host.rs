@@ -289,6 +289,11 @@ fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::bundle::Observa
             format!("{path}: {messages} messages, {folders} folders, {} entries not owned by {user}", foreign.len()),
         )
         .from_observation(o.id);
+    if *truncated > 0 {
+        // Counts over the listed part only: "0 foreign" would be a guess for the rest.
+        let listed = entries.len() as u64;
+        out.unavailable("maildir_contents", o.source.label(), format!("listed {listed} of {} entries of {path}", listed + truncated));
+    }
     if let Some(e) = foreign.first() {
         let sample = format!("{path}/{} (uid {})", e.path, e.uid);
         f.set("foreign_sample", sample.as_str());
@@ -310,6 +315,15 @@ fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
     let cfg = crate::parse::postconf::config_from(&bundle.observations).unwrap_or_default();
     let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle));
     let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
+    let all = mail_users(passwd, plan.first_uid, usize::MAX).len();
+    if all > MAX_USERS {
+        // The mailboxes of the others were not looked at: a rule that finds nothing wrong
+        // in the first ones has not checked the rest, and must say so rather than pass.
+        let why = format!("checked {MAX_USERS} of {all} users (the first in /etc/passwd)");
+        for kind in ["mailbox", "maildir_contents"] {
+            out.unavailable(kind, "the mailboxes of every user", why.clone());
+        }
+    }
     for ((user, uid, gid, home), format, path) in plan.mailboxes(&mail_users(passwd, plan.first_uid, MAX_USERS)) {
         if let Some(o) = bundle.observations.iter().find(|o| matches!(&o.source, Source::Listing { path: p } if *p == path)) {
             maildir_contents(&user, uid, &path, o, out);

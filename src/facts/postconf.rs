@@ -1,7 +1,7 @@
 //! `postconf` and `relayhost` facts: Postfix's effective parameters (`postconf -n` or
 //! main.cf, plus the defaults), one fact a parameter.
 
-use crate::bundle::{Observation, Source};
+use crate::bundle::{Observation, Payload, Source};
 use crate::kb::reference::postfix_defaults as defaults;
 use crate::model::{Fact, FactSet, FieldType, KindSpec};
 use crate::parse::postconf::*;
@@ -49,7 +49,15 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         return;
     };
     for (name, s) in &cfg.explicit {
-        let value = cfg.value(name).unwrap_or_default();
+        let value = match cfg.expansion(name) {
+            Some(Ok(v)) => v,
+            Some(Err(why)) => {
+                // No fact: a rule reading this parameter is skipped, not passed on a guess.
+                out.unavailable("postconf", format!("the value of {name} ({}:{})", cfg.origin, s.line), why);
+                continue;
+            }
+            None => String::new(),
+        };
         let source = if cfg.origin == "postconf -n" { cfg.origin.clone() } else { format!("{}:{}", cfg.origin, s.line) };
         let mut f = Fact::new("postconf")
             .with("name", name.as_str())
@@ -64,7 +72,7 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         }
         out.push(f);
     }
-    if let Some((host, port, mx)) = cfg.value("relayhost").as_deref().and_then(split_relayhost) {
+    if let Some((host, port, mx)) = cfg.expansion("relayhost").and_then(Result::ok).as_deref().and_then(split_relayhost) {
         let mut f = Fact::new("relayhost")
             .with("value", cfg.value("relayhost").unwrap_or_default())
             .with("host", host.as_str())
@@ -74,11 +82,29 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         f.set("port", i64::from(port.unwrap_or(25)));
         out.push(f);
     }
+    // A main.cf over the read cap was kept from its tail: a parameter not seen in the part
+    // read may well be set in the part dropped, so "default" would be a guess.
+    let cut = observations.iter().find(|o| Some(o.id) == cfg.observation).and_then(|o| match &o.payload {
+        Payload::Text { skipped_bytes, text, .. } if *skipped_bytes > 0 => Some((*skipped_bytes, text.len())),
+        _ => None,
+    });
     for name in defaults().keys() {
         if cfg.explicit.contains_key(name) {
             continue;
         }
-        let value = cfg.value(name).unwrap_or_default();
+        if let Some((skipped, kept)) = cut {
+            let why = format!("{} read only in its last {kept} bytes ({skipped} bytes before them not read)", cfg.origin);
+            out.unavailable("postconf", format!("the value of {name} (not in the part read)"), why);
+            continue;
+        }
+        let value = match cfg.expansion(name) {
+            Some(Ok(v)) => v,
+            Some(Err(why)) => {
+                out.unavailable("postconf", format!("the value of {name} (default)"), why);
+                continue;
+            }
+            None => String::new(),
+        };
         let mut f = Fact::new("postconf")
             .with("name", name.as_str())
             .with("value", value.as_str())
@@ -89,4 +115,53 @@ pub fn facts(observations: &[Observation], out: &mut FactSet) {
         }
         out.push(f);
     }
+}
+#[test]
+fn an_expansion_bomb_is_bounded_and_reported() {
+    let bomb = format!("mydomain = {}\nmyhostname = mx.$mydomain\n", "$mydomain".repeat(8));
+    let mut fan = String::from("p0 = x\n");
+    for i in 1..=11 {
+        fan.push_str(&format!("p{i} = {}\n", format!("$p{} ", i - 1).repeat(10)));
+    }
+    fan.push_str("relayhost = $p11\n");
+    for text in [bomb, fan] {
+        let obs = Observation {
+            id: 0,
+            source: Source::File { path: "/etc/postfix/main.cf".into() },
+            at: 0,
+            elapsed_ms: 0,
+            payload: Payload::text(text),
+        };
+        let start = std::time::Instant::now();
+        let mut out = FactSet::new();
+        facts(std::slice::from_ref(&obs), &mut out);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(out.unavailable_for("postconf").iter().any(|u| u.why.contains("unreasonable macro")), "{:?}", out.unavailable);
+        assert!(out.of_kind("postconf").all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= MAX_EXPANDED_BYTES));
+    }
+}
+
+#[test]
+fn a_main_cf_read_from_its_tail_has_no_default_values() {
+    let obs = Observation {
+        id: 3,
+        source: Source::File { path: "/etc/postfix/main.cf".into() },
+        at: 0,
+        elapsed_ms: 0,
+        payload: Payload::Text {
+            text: "relayhost = [smtp.example.net]:587\n".into(),
+            first_line: 90_001,
+            skipped_bytes: 5 << 20,
+            lossy: false,
+            exit: None,
+        },
+    };
+    let mut out = FactSet::new();
+    facts(std::slice::from_ref(&obs), &mut out);
+    assert!(out.of_kind("postconf").all(|f| f.get("is_default") == Some(&false.into())));
+    assert!(
+        out.unavailable_for("postconf").iter().any(|u| u.what.contains("queue_directory") && u.why.contains("last")),
+        "{:?}",
+        out.unavailable
+    );
 }

@@ -102,9 +102,9 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<KbError>> {
     }
     for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
         match entry {
-            Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "ron") => {
+            Ok(e) if e.path().extension().is_some_and(|x| x == "ron") => {
                 let name = e.path().display().to_string();
-                match std::fs::read_to_string(e.path()) {
+                match read_rule_file(e.path()) {
                     Ok(t) => files.push((name, t)),
                     Err(err) => errors.push(KbError::at(&name, format!("cannot read: {err}"))),
                 }
@@ -118,6 +118,32 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<KbError>> {
     } else {
         Err(errors)
     }
+}
+
+/// A rule file's text, if it is (or links to) a regular file: a FIFO would block, a device
+/// never end, and a directory named `*.ron` is a mistake worth saying, not skipping.
+fn read_rule_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_regular = |md: &std::fs::Metadata| {
+        let ft = md.file_type();
+        let what = if ft.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, what)
+    };
+    let md = std::fs::metadata(path)?;
+    if !md.is_file() {
+        return Err(not_regular(&md));
+    }
+    let flags = nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOCTTY;
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(flags.bits()).open(path)?;
+    let md = f.metadata()?;
+    if !md.is_file() {
+        return Err(not_regular(&md));
+    }
+    // Rule files are a few kilobytes; 16 MiB is a mistake, not a rule.
+    let mut text = String::new();
+    f.take(16 << 20).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 fn is_signature_file(path: &str) -> bool {

@@ -345,3 +345,24 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The syslog splitter takes any line, multibyte and control characters included.
+        #[test]
+        fn any_line_splits_without_panicking(line in "\\PC{0,200}", reference in 0i64..4_102_444_800) {
+            let _ = split_syslog(&line);
+            let _ = line_stamp(&line, reference);
+        }
+
+        #[test]
+        fn syslog_like_lines_split_without_panicking(stamp in "(Nov 23 08:15:05|2026-11-23T08:15:05\\.123456\\+01:00|<13>1 2026-11-23T08:15:05Z|)", host in "[a-zé.-]{0,12}", prog in "[a-z/\\[\\]0-9:é]{0,20}", msg in "\\PC{0,40}") {
+            let line = format!("{stamp} {host} {prog} {msg}");
+            let _ = split_syslog(&line);
+        }
+    }
+}

@@ -5,8 +5,12 @@
 use crate::bundle::{Failure, Payload, Source};
 
 use super::{Options, Recorder};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Largest command output kept.
@@ -75,25 +79,54 @@ pub fn run_with_timeout(argv: &[&str], timeout: Duration) -> Payload {
     let Some((prog, args)) = argv.split_first() else {
         return Payload::Failed { failure: Failure::Io, message: "empty command".into() };
     };
-    let mut child =
-        match Command::new(prog).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).env("LC_ALL", "C").spawn() {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Payload::Failed { failure: Failure::NotInstalled, message: format!("{prog}: not found") }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Payload::Failed { failure: Failure::PermissionDenied, message: format!("{prog}: permission denied") }
-            }
-            Err(e) => return Payload::Failed { failure: Failure::Io, message: format!("{prog}: {e}") },
-        };
-    // Read both pipes on threads so a chatty command cannot block on a full pipe.
-    let out = child.stdout.take().map(|s| std::thread::spawn(move || drain(s)));
-    let err = child.stderr.take().map(|s| std::thread::spawn(move || drain(s)));
+    // Its own process group, so that at the deadline the whole tree is killed: a `postconf`
+    // that is a shell script running `sleep` leaves a grandchild holding the pipes otherwise.
+    let mut child = match Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("LC_ALL", "C")
+        .process_group(0)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Payload::Failed { failure: Failure::NotInstalled, message: format!("{prog}: not found") }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Payload::Failed { failure: Failure::PermissionDenied, message: format!("{prog}: permission denied") }
+        }
+        Err(e) => return Payload::Failed { failure: Failure::Io, message: format!("{prog}: {e}") },
+    };
+    // Read both pipes on threads so a chatty command cannot block on a full pipe. The threads
+    // report through a channel: waiting on it is bounded, joining them would not be (a
+    // process outside the group may keep a pipe open for ever; its thread is then left behind).
+    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
+    for (is_err, pipe) in [
+        (false, child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+        (true, child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+    ] {
+        if let Some(pipe) = pipe {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send((is_err, drain(pipe)));
+            });
+        }
+    }
+    drop(tx);
     let start = Instant::now();
-    let status = loop {
+    let deadline = start + timeout;
+    let kill_group = |child: &std::process::Child| {
+        if let Ok(pid) = i32::try_from(child.id()) {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    };
+    let mut status = loop {
         match child.try_wait() {
             Ok(Some(st)) => break Some(st),
-            Ok(None) if start.elapsed() >= timeout => {
+            Ok(None) if Instant::now() >= deadline => {
+                kill_group(&child);
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
@@ -102,8 +135,27 @@ pub fn run_with_timeout(argv: &[&str], timeout: Duration) -> Payload {
             Err(_) => break None,
         }
     };
-    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
-    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut open = 2;
+    let mut killed = status.is_none();
+    while open > 0 {
+        // Until the deadline for a command that ended; a short grace once the group is killed.
+        let until = if killed { Instant::now().max(deadline) + Duration::from_millis(200) } else { deadline };
+        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok((false, b)) => (stdout, open) = (b, open - 1),
+            Ok((true, b)) => (stderr, open) = (b, open - 1),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) if !killed => {
+                // The command ended but something it started still holds its output.
+                kill_group(&child);
+                killed = true;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                status = None;
+                break;
+            }
+        }
+    }
     let Some(status) = status else {
         return Payload::Failed { failure: Failure::TimedOut, message: format!("{prog}: timed out after {} s", timeout.as_secs_f32()) };
     };
@@ -141,6 +193,22 @@ mod tests {
     fn a_hanging_command_is_killed_at_the_timeout() {
         let p = run_with_timeout(&["sleep", "10"], Duration::from_millis(200));
         assert!(matches!(p, Payload::Failed { failure: Failure::TimedOut, .. }), "{p:?}");
+    }
+
+    #[test]
+    fn a_command_whose_child_hangs_is_killed_with_its_group_at_the_timeout() {
+        let start = Instant::now();
+        let p = run_with_timeout(&["sh", "-c", "echo partial; sleep 25; echo done"], Duration::from_millis(500));
+        assert!(matches!(p, Payload::Failed { failure: Failure::TimedOut, .. }), "{p:?}");
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn a_background_grandchild_holding_the_pipe_does_not_hang_us() {
+        let start = Instant::now();
+        // setsid puts the grandchild outside our group: it cannot be killed, only left behind.
+        let _ = run_with_timeout(&["sh", "-c", "setsid sleep 25 & echo ok"], Duration::from_millis(500));
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
     }
 
     #[test]

@@ -102,11 +102,53 @@ pub fn stat(opts: &Options, rec: &mut Recorder, path: &str) -> u32 {
 
 /// Read a file's text (its last `cap` bytes at most, cut at a line boundary).
 pub fn read_file(opts: &Options, rec: &mut Recorder, path: &str, cap: u64) -> u32 {
-    let real = opts.host_path(path);
+    let real = opts.host_path_following(path);
     rec.record(Source::File { path: path.to_string() }, || match read_tail(&real, cap) {
         Ok(t) => t,
         Err(e) => io_failure(&e),
     })
+}
+
+/// Open a file for reading only if it is a regular file. A FIFO would block the open or the
+/// read for ever, a device (`/dev/zero`) never ends, and a directory is not text: on a broken
+/// or hostile host any of them may sit where a log or `/etc/passwd` should be. The path is
+/// checked first (opening some devices has effects) and the open file again (the path may
+/// have changed); `O_NONBLOCK` keeps the open itself from waiting on a FIFO's writer.
+pub fn open_regular(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let check = |md: &std::fs::Metadata| {
+        if md.is_file() {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::InvalidInput, format!("not a regular file but a {}", file_kind(&md.file_type()))))
+        }
+    };
+    check(&std::fs::metadata(path)?)?;
+    let flags = nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOCTTY;
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(flags.bits()).open(path)?;
+    check(&f.metadata()?)?;
+    Ok(f)
+}
+
+/// `dir`, `fifo`, `char` device...: the words a stat observation uses.
+pub fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "directory"
+    } else if ft.is_symlink() {
+        "symlink"
+    } else if ft.is_file() {
+        "file"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_char_device() {
+        "character device"
+    } else if ft.is_block_device() {
+        "block device"
+    } else {
+        "special file"
+    }
 }
 
 pub(crate) fn io_failure(e: &io::Error) -> Payload {
@@ -121,11 +163,8 @@ pub(crate) fn io_failure(e: &io::Error) -> Payload {
 /// the lines dropped so that line numbers in evidence stay true to the file.
 pub(crate) fn read_tail(path: &std::path::Path, cap: u64) -> io::Result<Payload> {
     use std::io::{Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
+    let mut f = open_regular(path)?;
     let len = f.metadata()?.len();
-    if !f.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
     let mut skipped_bytes = 0;
     let mut first_line = 1;
     if len > cap {
@@ -220,7 +259,7 @@ pub fn collect_mailboxes(opts: &Options, plan: &crate::parse::mailbox::MailboxPl
                 stat(opts, rec, &format!("{path}/{sub}"));
             }
             // Messages and folders, to find files the user cannot read or rename.
-            let real = opts.host_path(&path);
+            let real = opts.host_path_following(&path);
             rec.record(Source::Listing { path: path.clone() }, || list_tree(&real, MAILDIR_DEPTH, MAX_MAILDIR_LISTING));
         }
     }
@@ -274,7 +313,7 @@ pub const MAX_LISTING: usize = 200_000;
 pub fn collect_queue_listing(opts: &Options, queue_directory: &str, rec: &mut Recorder) {
     for q in crate::bundle::specs::QUEUES {
         let path = format!("{}/{q}", queue_directory.trim_end_matches('/'));
-        let real = opts.host_path(&path);
+        let real = opts.host_path_following(&path);
         rec.record(Source::Listing { path }, || list_dir(&real));
     }
 }
@@ -312,7 +351,7 @@ fn list_tree(real: &std::path::Path, depth: usize, max: usize) -> Payload {
 /// The files this module's parsers read; the collector reads them all.
 pub fn config_files(opts: &Options, cfg: &Config) -> Vec<String> {
     let mut v: Vec<String> = vec!["/etc/dovecot/dovecot.conf".into(), "/etc/dovecot/local.conf".into()];
-    if let Ok(rd) = std::fs::read_dir(opts.host_path("/etc/dovecot/conf.d")) {
+    if let Ok(rd) = std::fs::read_dir(opts.host_path_following("/etc/dovecot/conf.d")) {
         let mut names: Vec<String> =
             rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".conf")).collect();
         names.sort();
@@ -359,7 +398,7 @@ mod tests {
     #[test]
     fn host_paths_cannot_climb_out_of_the_root() {
         let opts = Options { root: "/srv/copy".into(), ..Options::default() };
-        assert_eq!(opts.host_path("/etc/../../etc/shadow"), std::path::PathBuf::from("/srv/copy/etc/etc/shadow"));
+        assert_eq!(opts.host_path("/etc/../../etc/shadow"), std::path::PathBuf::from("/srv/copy/etc/shadow"));
         assert!(!opts.live());
     }
 }

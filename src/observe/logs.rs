@@ -213,7 +213,7 @@ pub fn real_path(opts: &Options, path: &str) -> String {
 /// `/etc/syslog.conf` on the inspected system.
 pub fn syslog_config_files(opts: &Options) -> Vec<String> {
     let mut v: Vec<String> = vec![SYSLOG_CONFIGS[0].to_string()];
-    if let Ok(rd) = std::fs::read_dir(opts.host_path("/etc/rsyslog.d")) {
+    if let Ok(rd) = std::fs::read_dir(opts.host_path_following("/etc/rsyslog.d")) {
         let mut names: Vec<String> =
             rd.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".conf")).collect();
         names.sort();
@@ -342,14 +342,14 @@ pub fn journal_argv(units: &[String]) -> Vec<String> {
 /// files already read by another name. Whether any of them had text.
 fn read_with_rotations(opts: &Options, rec: &mut Recorder, path: &str, reason: &str, seen: &mut HashSet<String>) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let real = opts.host_path(path);
+    let real = opts.host_path_following(path);
     let newest = std::fs::metadata(&real).map(|m| m.mtime()).ok();
     let rot = rotations(opts, path);
     let newest = newest.or_else(|| rot.last().map(|r| r.1)).unwrap_or(0);
     let mut text = false;
     for (p, mtime) in rot {
         if mtime >= newest - LOG_WINDOW && seen.insert(real_path(opts, &p)) {
-            let id = record_log(rec, &p, &opts.host_path(&p), reason, opts.log_cap_bytes);
+            let id = record_log(rec, &p, &opts.host_path_following(&p), reason, opts.log_cap_bytes);
             text |= has_text(rec.get(id));
         }
     }
@@ -388,7 +388,7 @@ fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, reason: &
 /// damaged or truncated stream keeps what was decompressed and says where it stopped.
 pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payload, Option<String>)> {
     use std::io::Read;
-    let f = std::fs::File::open(path)?;
+    let f = fs::open_regular(path)?;
     let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
     let cap = cap as usize;
     let mut buf: Vec<u8> = Vec::new();
@@ -396,11 +396,25 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
     let mut dropped_lines: u64 = 0;
     let mut dropped_bytes: u64 = 0;
     let mut note = None;
+    // Inside a line longer than READ_BUF: its bytes are dropped up to its newline, and it is
+    // kept as an empty line so the numbers of the lines after it stay true.
+    let mut overlong = false;
     loop {
         match dec.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
+                let mut data = &chunk[..n];
+                if overlong {
+                    let Some(i) = memchr::memchr(b'\n', data) else { continue };
+                    data = &data[i..];
+                    overlong = false;
+                }
+                buf.extend_from_slice(data);
+                let line_start = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+                if buf.len() - line_start > READ_BUF {
+                    buf.truncate(line_start);
+                    overlong = true;
+                }
                 if buf.len() > cap.saturating_mul(2).max(1 << 20) {
                     let cut = buf.len() - cap;
                     let cut = buf[cut..].iter().position(|&b| b == b'\n').map_or(cut, |p| cut + p + 1);
@@ -468,7 +482,7 @@ impl FileSegment {
 
     fn stream(&self, s: &mut Scanner<'_, '_>) -> std::io::Result<()> {
         use std::io::{Read, Seek, SeekFrom};
-        let mut f = std::fs::File::open(&self.real)?;
+        let mut f = fs::open_regular(&self.real)?;
         if self.gz {
             let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
             return feed(&mut dec, s, u64::MAX, false);
@@ -577,18 +591,57 @@ impl Segment for FileSegment {
     }
 }
 
+/// Read one line into `buf` (cleared first), keeping at most [`READ_BUF`] bytes of it: the
+/// rest of an overlong line is read and dropped, never buffered, so input without newlines
+/// (a `/dev/zero`, a gzip rotation inflating to gigabytes of one "line") costs no memory.
+/// Returns the bytes consumed (0 at the end) and whether the line was cut.
+pub fn read_line_capped(r: &mut dyn std::io::BufRead, buf: &mut Vec<u8>) -> std::io::Result<(u64, bool)> {
+    buf.clear();
+    let mut consumed = 0u64;
+    let mut cut = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((consumed, cut));
+        }
+        let (end, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = READ_BUF.saturating_sub(buf.len());
+        cut |= end > room;
+        buf.extend_from_slice(&chunk[..end.min(room)]);
+        r.consume(end);
+        consumed += end as u64;
+        if done {
+            return Ok((consumed, cut));
+        }
+    }
+}
+
 /// The first (`from_end` false) or last stamped line of a file, for the time window and
 /// the trend (the head or tail is read; a gzip file is decompressed to its end if needed).
 pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i64) -> Option<i64> {
     use std::io::{Read, Seek, SeekFrom};
     let stamp = |l: &str| crate::logscan::line::line_stamp(l, reference);
-    let mut f = std::fs::File::open(real).ok()?;
+    let mut f = fs::open_regular(real).ok()?;
     if gz {
         let dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
+        let mut dec = std::io::BufReader::new(dec);
         let mut last = None;
-        for l in std::io::BufRead::lines(std::io::BufReader::new(dec)).take(if from_end { usize::MAX } else { 50 }) {
-            let Ok(l) = l else { break };
-            if let Some(t) = stamp(&l) {
+        let mut buf = Vec::new();
+        for _ in 0..if from_end { usize::MAX } else { 50 } {
+            match read_line_capped(&mut dec, &mut buf) {
+                Ok((0, _)) | Err(_) => break,
+                Ok((_, true)) => continue,
+                Ok(_) => {}
+            }
+            let l = String::from_utf8_lossy(&buf);
+            if let Some(t) = stamp(l.trim_end_matches('\n')) {
                 if !from_end {
                     return Some(t);
                 }
@@ -631,7 +684,7 @@ pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
         let mut files: Vec<String> = rotations(opts, &t.path).into_iter().map(|(p, _)| p).collect();
         files.push(t.path.clone());
         for p in files {
-            let real = opts.host_path(&p);
+            let real = opts.host_path_following(&p);
             let len = std::fs::metadata(&real).ok().filter(|m| m.is_file()).map(|m| m.len());
             if let (Some(len), true) = (len, seen.insert(real_path(opts, &p))) {
                 stream_found |= is_copy && len > 0;
@@ -648,7 +701,7 @@ pub fn open_segments(files: &[(String, std::path::PathBuf)], threads: usize) -> 
     let mut problems: Vec<(String, String)> = Vec::new();
     let readable: Vec<(String, std::path::PathBuf)> = files
         .iter()
-        .filter(|(p, r)| match std::fs::File::open(r) {
+        .filter(|(p, r)| match fs::open_regular(r) {
             Ok(_) => true,
             Err(e) => {
                 problems.push((p.clone(), e.to_string()));

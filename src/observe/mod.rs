@@ -45,15 +45,68 @@ impl Options {
     pub fn live(&self) -> bool {
         self.root == Path::new("/")
     }
-    /// The real path of a path on the inspected system (`/tmp` → `DIR/tmp` under `--root`).
-    /// `..` components are dropped so a path taken from a config file cannot climb out.
+    /// The real path of a path on the inspected system (`/tmp` → `DIR/tmp` under `--root`),
+    /// its last component not followed if it is a symlink (for `lstat`, `readlink`).
+    ///
+    /// Under `--root` every symlink on the way is resolved *inside* the root, as
+    /// `openat2(RESOLVE_IN_ROOT)` would: an absolute target (`etc/hostname -> /etc/hostname`,
+    /// `home/alice/Maildir -> /`) is taken relative to the root and `..` stops at it, so no
+    /// path of the copied tree ever reaches the analysing machine's own files.
     pub fn host_path(&self, path: &str) -> PathBuf {
-        let mut p = self.root.clone();
-        for comp in Path::new(path).components() {
-            if let std::path::Component::Normal(c) = comp {
-                p.push(c);
-            }
+        self.resolve_in_root(path, false)
+    }
+    /// [`Options::host_path`] with the last component followed too: the path to open, list
+    /// or walk.
+    pub fn host_path_following(&self, path: &str) -> PathBuf {
+        self.resolve_in_root(path, true)
+    }
+    fn resolve_in_root(&self, path: &str, follow_last: bool) -> PathBuf {
+        let split = |p: &str| -> std::collections::VecDeque<String> {
+            p.split('/').filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect()
+        };
+        if self.live() {
+            // The host's own symlinks are the host's truth; `..` keeps its meaning.
+            let mut p = self.root.clone();
+            p.extend(split(path));
+            return p;
         }
+        let mut done: Vec<String> = Vec::new();
+        let mut todo = split(path);
+        let mut hops = 0;
+        while let Some(c) = todo.pop_front() {
+            if c == ".." {
+                done.pop();
+                continue;
+            }
+            let mut real = self.root.clone();
+            real.extend(&done);
+            real.push(&c);
+            let is_last = todo.is_empty();
+            let link = match std::fs::symlink_metadata(&real) {
+                Ok(md) if md.file_type().is_symlink() && (follow_last || !is_last) => std::fs::read_link(&real).ok(),
+                _ => None,
+            };
+            let Some(target) = link else {
+                done.push(c);
+                continue;
+            };
+            hops += 1;
+            if hops > 40 {
+                // A loop or a chain too long: a name no system call accepts (it holds a NUL
+                // byte), so nothing is ever opened through the unresolved link.
+                done.push(format!("{c}: too many levels of symbolic links\0"));
+                break;
+            }
+            let t = target.to_string_lossy().into_owned();
+            if t.starts_with('/') {
+                done.clear();
+            }
+            let mut next = split(&t);
+            next.extend(todo.drain(..));
+            todo = next;
+        }
+        let mut p = self.root.clone();
+        p.extend(done);
         p
     }
 }
@@ -187,9 +240,11 @@ fn host_name(opts: &Options) -> String {
             return h;
         }
     }
-    std::fs::read_to_string(opts.host_path("/etc/hostname"))
+    let mut name = String::new();
+    fs::open_regular(&opts.host_path_following("/etc/hostname"))
+        .and_then(|f| std::io::Read::read_to_string(&mut std::io::Read::take(f, 4096), &mut name))
         .ok()
-        .map(|s| s.trim().to_string())
+        .map(|_| name.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
 }

@@ -34,7 +34,7 @@ const TCP_CAP: u64 = 8 << 20;
 pub fn collect(opts: &Options, _cfg: &Config, rec: &mut Recorder) {
     let mut listeners: Vec<TcpSocket> = Vec::new();
     for name in [TCP, TCP6] {
-        let real = opts.host_path(name);
+        let real = opts.host_path_following(name);
         let id = rec.record(Source::Proc { what: name.to_string() }, || read_head(&real, TCP_CAP));
         if let Some(text) = rec.get(id).text() {
             listeners.extend(crate::parse::proc::listening(text));
@@ -59,7 +59,7 @@ pub fn collect(opts: &Options, _cfg: &Config, rec: &mut Recorder) {
 /// the end; here the start matters, and /proc files have no size to seek by.)
 fn read_head(path: &Path, cap: u64) -> Payload {
     let mut bytes = Vec::new();
-    match std::fs::File::open(path).and_then(|f| f.take(cap).read_to_end(&mut bytes)) {
+    match fs::open_regular(path).and_then(|f| f.take(cap).read_to_end(&mut bytes)) {
         Ok(_) => {}
         Err(e) => return fs::io_failure(&e),
     }

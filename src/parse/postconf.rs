@@ -75,17 +75,28 @@ impl Config {
             .or_else(|| defaults().get(name).map(String::as_str))
     }
     /// The value with `$name` / `${name}` expanded (bounded depth: a loop stays unexpanded).
+    /// A value whose expansion exceeds the budget (see [`Config::expansion`]) is returned as
+    /// written, unexpanded.
     pub fn value(&self, name: &str) -> Option<String> {
-        self.raw(name).map(|r| self.expand(r, 0))
+        self.expansion(name).map(|r| r.unwrap_or_else(|_| self.raw(name).unwrap_or_default().to_string()))
     }
-    fn expand(&self, s: &str, depth: u32) -> String {
+    /// The expanded value, or why it could not be expanded. Like Postfix's own "unreasonable
+    /// macro call nesting", expansion is bounded: a main.cf whose parameters refer to each
+    /// other in a fan (`a = $b$b$b`, `b = $c$c$c`, ...) would otherwise grow exponentially, so
+    /// both the number of parameter lookups and the size of the result are capped.
+    pub fn expansion(&self, name: &str) -> Option<Result<String, String>> {
+        let raw = self.raw(name)?;
+        let mut budget = ExpandBudget { lookups: 0 };
+        let mut out = String::new();
+        Some(self.expand(raw, 0, &mut budget, &mut out).map(|()| out))
+    }
+    fn expand(&self, s: &str, depth: u32, budget: &mut ExpandBudget, out: &mut String) -> Result<(), String> {
         if depth > 10 || !s.contains('$') {
-            return s.to_string();
+            return push_bounded(out, s);
         }
-        let mut out = String::with_capacity(s.len());
         let mut rest = s;
         while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
+            push_bounded(out, &rest[..pos])?;
             let after = &rest[pos + 1..];
             let (name, consumed) = if let Some(inner) = after.strip_prefix('{') {
                 match inner.find('}') {
@@ -103,22 +114,42 @@ impl Config {
             };
             if name.is_empty() || name.contains([':', '?']) {
                 // `$$`, a conditional `${name?value}` or junk: keep literally.
-                out.push('$');
+                push_bounded(out, "$")?;
                 rest = after;
                 continue;
             }
+            budget.lookups += 1;
+            if budget.lookups > MAX_EXPANSION_LOOKUPS {
+                return Err(format!("unreasonable macro call nesting: more than {MAX_EXPANSION_LOOKUPS} parameter references to expand"));
+            }
             match self.raw(name) {
-                Some(v) => out.push_str(&self.expand(v, depth + 1)),
+                Some(v) => self.expand(v, depth + 1, budget, out)?,
                 None => {
-                    out.push('$');
-                    out.push_str(&after[..consumed]);
+                    push_bounded(out, "$")?;
+                    push_bounded(out, &after[..consumed])?;
                 }
             }
             rest = &after[consumed..];
         }
-        out.push_str(rest);
-        out
+        push_bounded(out, rest)
     }
+}
+
+/// Parameter references one expansion may follow; real configurations use a few dozen.
+pub const MAX_EXPANSION_LOOKUPS: u32 = 10_000;
+/// Bytes one expanded value may reach; real values are at most a few kilobytes.
+pub const MAX_EXPANDED_BYTES: usize = 1 << 20;
+
+struct ExpandBudget {
+    lookups: u32,
+}
+
+fn push_bounded(out: &mut String, s: &str) -> Result<(), String> {
+    if out.len() + s.len() > MAX_EXPANDED_BYTES {
+        return Err(format!("unreasonable macro expansion: the value would exceed {} KiB", MAX_EXPANDED_BYTES >> 10));
+    }
+    out.push_str(s);
+    Ok(())
 }
 
 /// Choose the best source: `postconf -n` when it ran, else `/etc/postfix/main.cf`.
@@ -258,5 +289,44 @@ mod tests {
             Ok(defaults().len())
         );
         assert_eq!(defaults().get("queue_directory").map(String::as_str), Some("/var/spool/postfix"));
+    }
+}
+
+/// Property tests: whatever parameters refer to whatever others, expansion ends within its
+/// bounds (or says why not), and parsing never panics.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn expansion_ends_within_its_bounds(refs in prop::collection::vec(prop::collection::vec((0usize..7, "[ ,.x{}$]{0,3}"), 0..12), 1..8)) {
+            let text: String = refs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("p{i} = {}\n", r.iter().map(|(j, lit)| format!("$p{j}{lit}")).collect::<String>()))
+                .collect();
+            let explicit = parse_main_cf(&text).into_iter().map(|s| (s.name.clone(), s)).collect();
+            let cfg = Config { explicit, origin: "main.cf".into(), ..Config::default() };
+            for i in 0..refs.len() {
+                let start = std::time::Instant::now();
+                match cfg.expansion(&format!("p{i}")) {
+                    Some(Ok(v)) => prop_assert!(v.len() <= MAX_EXPANDED_BYTES),
+                    Some(Err(why)) => prop_assert!(why.contains("unreasonable macro"), "{}", why),
+                    None => prop_assert!(false, "p{} is set", i),
+                }
+                prop_assert!(start.elapsed() < std::time::Duration::from_secs(5));
+            }
+        }
+
+        #[test]
+        fn any_text_parses_to_clean_names(text in "\\PC{0,300}") {
+            for s in parse_main_cf(&text) {
+                prop_assert!(!s.name.is_empty() && !s.name.contains(['=', ' ', '\n']));
+            }
+        }
     }
 }

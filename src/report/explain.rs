@@ -16,12 +16,15 @@ pub fn render(report: &Report, k: &Knowledge, id: &str) -> Result<String, String
     };
     let Some(eval) = &report.evaluation else { return Err("no evaluation".into()) };
     let outcome = eval.outcome(id);
-    let _ = writeln!(s, "rule {id} ({})", r.file);
-    let _ = writeln!(s, "  {}", r.rule.title);
+    let san = crate::text::sanitize;
+    let _ = writeln!(s, "rule {id} ({})", san(&r.file));
+    let _ = writeln!(s, "  {}", san(&r.rule.title));
     if let Some(o) = outcome {
-        let _ = writeln!(s, "  outcome: {:?}{}", o.status, if o.detail.is_empty() { String::new() } else { format!(" — {}", o.detail) });
+        let _ =
+            writeln!(s, "  outcome: {:?}{}", o.status, if o.detail.is_empty() { String::new() } else { format!(" — {}", san(&o.detail)) });
         for m in &o.missing {
-            let _ = writeln!(s, "  not observed: {}: {} (kind {})", m.what, m.why, m.kind);
+            // What was not observed names paths and failure messages of the inspected host.
+            let _ = writeln!(s, "  not observed: {}: {} (kind {})", san(&m.what), san(&m.why), san(&m.kind));
         }
     }
     for (i, step) in crate::engine::explain::explain(r, &eval.facts).iter().enumerate() {
