@@ -18,6 +18,10 @@ pub const SOFTWARE: &[(&str, &str)] = &[
     ("sendmail", "/usr/sbin/sendmail"),
 ];
 
+/// The configuration each mail system cannot start without (also in [`SOFTWARE`], so it is
+/// stat'ed): a `software` fact says whether it exists.
+pub const SOFTWARE_CONFIG: &[(&str, &str)] = &[("postfix", "/etc/postfix/main.cf"), ("courier", "/etc/courier")];
+
 pub const TCP: &str = "/proc/net/tcp";
 
 pub const TCP6: &str = "/proc/net/tcp6";

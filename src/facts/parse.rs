@@ -3,7 +3,7 @@
 //! inspected system's passwd/group → `path_stat` with owner names, `path_absent`,
 //! `software`). Pure: reads the bundle only.
 
-use crate::bundle::specs::SOFTWARE;
+use crate::bundle::specs::{SOFTWARE, SOFTWARE_CONFIG};
 use crate::parse::path::resolve_link;
 
 use crate::bundle::{Bundle, Payload, Source};
@@ -49,6 +49,7 @@ pub const KINDS: &[KindSpec] = &[
         fields: &[
             ("name", FieldType::String, "postfix, dovecot, dovecot-lda, maildrop, procmail, courier, exim, sendmail"),
             ("path", FieldType::String, "the path that proved it"),
+            ("configured", FieldType::Bool, "postfix, courier: whether the configuration it cannot start without exists (main.cf, /etc/courier); absent when it was not looked at"),
         ],
     },
 ];
@@ -140,13 +141,24 @@ fn stat_facts(bundle: &Bundle, users: &HashMap<u32, String>, groups: &HashMap<u3
             if matches!(o.payload, Payload::Stat(_))
                 && !out.of_kind("software").any(|f| f.get("name").and_then(|v| v.as_str()) == Some(name))
             {
-                out.push(
-                    Fact::new("software")
-                        .with("name", name)
-                        .with("path", path.as_str())
-                        .evidence(o.source.label(), format!("{path} exists"))
-                        .from_observation(o.id),
-                );
+                let mut f = Fact::new("software")
+                    .with("name", name)
+                    .with("path", path.as_str())
+                    .evidence(o.source.label(), format!("{path} exists"))
+                    .from_observation(o.id);
+                // Installed but not configured (Debian's "No configuration"): the binary is
+                // there, the configuration it cannot start without is not.
+                if let Some((_, cfg)) = SOFTWARE_CONFIG.iter().find(|(n, _)| *n == name) {
+                    match stats.get(cfg) {
+                        Some(Payload::Stat(_)) => f.set("configured", true),
+                        Some(Payload::Absent) => {
+                            f.set("configured", false);
+                            f.evidence.push(crate::model::Evidence::new(format!("stat {cfg}"), format!("{cfg} does not exist")));
+                        }
+                        _ => {}
+                    }
+                }
+                out.push(f);
             }
             continue;
         }
