@@ -68,23 +68,7 @@ pub fn stat(opts: &Options, rec: &mut Recorder, path: &str) -> u32 {
     rec.record(Source::Stat { path: path.to_string() }, || match std::fs::symlink_metadata(&real) {
         Ok(md) => {
             let ft = md.file_type();
-            let kind = if ft.is_dir() {
-                "dir"
-            } else if ft.is_symlink() {
-                "symlink"
-            } else if ft.is_file() {
-                "file"
-            } else if ft.is_socket() {
-                "socket"
-            } else if ft.is_fifo() {
-                "fifo"
-            } else if ft.is_char_device() {
-                "char"
-            } else if ft.is_block_device() {
-                "block"
-            } else {
-                "other"
-            };
+            let kind = file_type_words(&ft).0;
             let target = if ft.is_symlink() { std::fs::read_link(&real).ok().map(|t| t.display().to_string()) } else { None };
             Payload::Stat(StatData {
                 kind: kind.to_string(),
@@ -130,25 +114,26 @@ pub fn open_regular(path: &std::path::Path) -> io::Result<std::fs::File> {
     Ok(f)
 }
 
-/// `dir`, `fifo`, `char` device...: the words a stat observation uses.
+/// A file type's word in stat observations (`dir`, `fifo`, `char`) and its phrase for
+/// people (`directory`, `FIFO`, `character device`), from one table.
+fn file_type_words(ft: &std::fs::FileType) -> (&'static str, &'static str) {
+    type Test = fn(&std::fs::FileType) -> bool;
+    const KINDS: [(Test, &str, &str); 7] = [
+        (|t| t.is_dir(), "dir", "directory"),
+        (|t| t.is_symlink(), "symlink", "symlink"),
+        (|t| t.is_file(), "file", "file"),
+        (|t| t.is_socket(), "socket", "socket"),
+        (|t| t.is_fifo(), "fifo", "FIFO"),
+        (|t| t.is_char_device(), "char", "character device"),
+        (|t| t.is_block_device(), "block", "block device"),
+    ];
+    KINDS.iter().find(|(test, _, _)| test(ft)).map_or(("other", "special file"), |&(_, word, phrase)| (word, phrase))
+}
+
+/// A file type as people say it (`directory`, `FIFO`, `character device`): for messages
+/// refusing what is not a regular file.
 pub fn file_kind(ft: &std::fs::FileType) -> &'static str {
-    if ft.is_dir() {
-        "directory"
-    } else if ft.is_symlink() {
-        "symlink"
-    } else if ft.is_file() {
-        "file"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_fifo() {
-        "FIFO"
-    } else if ft.is_char_device() {
-        "character device"
-    } else if ft.is_block_device() {
-        "block device"
-    } else {
-        "special file"
-    }
+    file_type_words(ft).1
 }
 
 pub(crate) fn io_failure(e: &io::Error) -> Payload {
