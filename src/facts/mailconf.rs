@@ -7,7 +7,7 @@ use crate::bundle::{Bundle, Observation, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
 use crate::parse::mailconf::*;
-use crate::parse::postconf::{config_from, Config};
+use crate::parse::postconf::Config;
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -223,10 +223,16 @@ fn path_facts(cfg: Option<&Config>, out: &mut FactSet) {
 
 // ---------- Dovecot ----------
 
-fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
-    for (section, k, v, src) in dovecot_effective(&bundle.observations) {
+fn dovecot_facts(dovecot: &[DovecotSetting], out: &mut FactSet) {
+    for (section, k, v, src) in dovecot {
         let text = if section.is_empty() { format!("{k} = {v}") } else { format!("{section} {{ {k} = {v} }}") };
-        out.push(Fact::new("dovecot_setting").with("name", k).with("value", v).with("section", section).evidence(src, text));
+        out.push(
+            Fact::new("dovecot_setting")
+                .with("name", k.as_str())
+                .with("value", v.as_str())
+                .with("section", section.as_str())
+                .evidence(src.as_str(), text),
+        );
     }
 }
 
@@ -327,15 +333,14 @@ fn instance_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
     }
 }
 
-pub fn facts(bundle: &Bundle, out: &mut FactSet) {
-    let cfg = config_from(&bundle.observations);
+pub fn facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSetting], out: &mut FactSet) {
     master_facts(bundle, out);
-    dovecot_facts(bundle, out);
+    dovecot_facts(dovecot, out);
     courier_facts(bundle, out);
-    delivery_facts(bundle, cfg.as_ref(), out);
-    instance_facts(bundle, cfg.as_ref(), out);
-    lookup_table_facts(cfg.as_ref(), out);
-    path_facts(cfg.as_ref(), out);
+    delivery_facts(bundle, cfg, out);
+    instance_facts(bundle, cfg, out);
+    lookup_table_facts(cfg, out);
+    path_facts(cfg, out);
 }
 
 #[cfg(test)]

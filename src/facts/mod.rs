@@ -21,13 +21,42 @@ pub mod services;
 use crate::bundle::Bundle;
 use crate::kb::Knowledge;
 use crate::model::{FactSet, KindSpec};
+use crate::parse::mailconf::{dovecot_effective, DovecotSetting};
+use crate::parse::postconf::{config_from, Config};
 use crate::time::WindowSpec;
+use std::collections::HashMap;
 
-/// What every producer may read: the bundle, the knowledge base, the log time window.
+/// What every producer may read: the bundle, the knowledge base, the log time window, and
+/// what several producers need parsed, parsed once here (main.cf, Dovecot's settings, the
+/// inspected system's users and groups).
 pub struct Context<'a> {
     pub bundle: &'a Bundle,
     pub k: &'a Knowledge,
     pub window: &'a WindowSpec,
+    /// Postfix's configuration (`postconf -n` when it ran, else main.cf); `None` when
+    /// neither was read.
+    pub cfg: Option<Config>,
+    /// Dovecot's effective settings (`doveconf -n`, else its files in include order).
+    pub dovecot: Vec<DovecotSetting>,
+    /// uid → name from the inspected system's /etc/passwd (first name wins, as `ls` does).
+    pub users: HashMap<u32, String>,
+    /// gid → name from its /etc/group.
+    pub groups: HashMap<u32, String>,
+}
+
+impl<'a> Context<'a> {
+    /// Parse what producers share, once.
+    pub fn new(bundle: &'a Bundle, k: &'a Knowledge, window: &'a WindowSpec) -> Context<'a> {
+        Context {
+            bundle,
+            k,
+            window,
+            cfg: config_from(&bundle.observations),
+            dovecot: dovecot_effective(&bundle.observations),
+            users: parse::id_names(bundle, "/etc/passwd"),
+            groups: parse::id_names(bundle, "/etc/group"),
+        }
+    }
 }
 
 /// A producer: the kinds it declares (the vocabulary `rules lint` checks rules against) and
@@ -42,16 +71,16 @@ pub struct Producer {
 /// produced. Adding a producer is its file and one line here.
 pub const PRODUCERS: &[Producer] = &[
     Producer { name: "stat", kinds: parse::KINDS, run: parse::stat_producer },
-    Producer { name: "postconf", kinds: postconf::KINDS, run: |c, out| postconf::facts(&c.bundle.observations, out) },
+    Producer { name: "postconf", kinds: postconf::KINDS, run: |c, out| postconf::facts(&c.bundle.observations, c.cfg.as_ref(), out) },
     Producer { name: "logs", kinds: logs::KINDS, run: |c, out| logs::facts_in_window(c.bundle, c.k, c.window, out) },
-    Producer { name: "mailconf", kinds: mailconf::KINDS, run: |c, out| mailconf::facts(c.bundle, out) },
-    Producer { name: "endpoints", kinds: endpoints::KINDS, run: |c, out| endpoints::facts(c.bundle, out) },
+    Producer { name: "mailconf", kinds: mailconf::KINDS, run: |c, out| mailconf::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
+    Producer { name: "endpoints", kinds: endpoints::KINDS, run: |c, out| endpoints::facts(c.bundle, c.cfg.as_ref(), out) },
     Producer { name: "queue", kinds: queue::KINDS, run: |c, out| queue::facts(c.bundle, out) },
-    Producer { name: "host", kinds: host::KINDS, run: |c, out| host::facts(c.bundle, out) },
+    Producer { name: "host", kinds: host::KINDS, run: |c, out| host::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
     Producer { name: "services", kinds: services::KINDS, run: |c, out| services::facts(c.bundle, out) },
     Producer { name: "net", kinds: net::KINDS, run: |c, out| net::facts(c.bundle, out) },
     Producer { name: "firewall", kinds: firewall::KINDS, run: |c, out| firewall::facts(c.bundle, out) },
-    Producer { name: "dns", kinds: dns::KINDS, run: |c, out| dns::facts(c.bundle, out) },
+    Producer { name: "dns", kinds: dns::KINDS, run: |c, out| dns::facts(c.bundle, c.cfg.as_ref(), out) },
     // A combiner: it reads log_signature, fs_usage and postconf facts, so it runs after them.
     Producer { name: "samples", kinds: samples::KINDS, run: |c, out| samples::facts(c.k, out) },
     // `log_values` are counted in the logs producer's one pass over the logs; this entry

@@ -63,7 +63,7 @@ pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
 /// [`super::PRODUCERS`], in order.
 pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &crate::time::WindowSpec) -> FactSet {
     let mut out = FactSet::new();
-    let ctx = super::Context { bundle, k, window };
+    let ctx = super::Context::new(bundle, k, window);
     for p in super::PRODUCERS {
         (p.run)(&ctx, &mut out);
     }
@@ -87,13 +87,11 @@ pub const LOG_KINDS: &[&str] =
 /// `path_stat`, `path_absent` and `software`: stat data with owner and group names from the
 /// inspected system's passwd and group.
 pub fn stat_producer(ctx: &super::Context<'_>, out: &mut FactSet) {
-    let users = id_names(ctx.bundle, "/etc/passwd");
-    let groups = id_names(ctx.bundle, "/etc/group");
-    stat_facts(ctx.bundle, &users, &groups, out);
+    stat_facts(ctx.bundle, &ctx.users, &ctx.groups, out);
 }
 
 /// `name:x:id:...` files → id → name (first name wins, as `ls` does).
-fn id_names(bundle: &Bundle, path: &str) -> HashMap<u32, String> {
+pub(super) fn id_names(bundle: &Bundle, path: &str) -> HashMap<u32, String> {
     let mut m = HashMap::new();
     if let Some(text) = bundle.file(path).and_then(|o| o.text()) {
         for line in text.lines() {

@@ -188,8 +188,9 @@ pub fn collect(opts: &Options) -> Bundle {
     if opts.live() {
         command::collect_postconf(opts, &mut rec);
     }
-    let plan = crate::parse::postconf::plan_from(&rec.observations);
+    // The configuration is parsed once, here, for every collector that plans with it.
     let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
+    let plan = crate::parse::postconf::Plan::of(&cfg);
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
     fs::collect_config_paths(opts, &cfg, &mut rec);
@@ -201,7 +202,7 @@ pub fn collect(opts: &Options) -> Bundle {
     if !postqueue_ok {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
-    let dovecot = crate::parse::mailbox::dovecot_settings_of(&rec.observations);
+    let dovecot = crate::parse::mailconf::dovecot_effective(&rec.observations);
     let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
     let mut fs_paths = vec![
@@ -214,7 +215,7 @@ pub fn collect(opts: &Options) -> Bundle {
     fs_paths.dedup();
     fs::collect_statvfs(opts, &fs_paths, &mut rec);
     // After the mail configs: Postfix's maillog_file and Dovecot's log_path name log files.
-    let log_cfg = logs::LogConfig::from_observations(&rec.observations);
+    let log_cfg = logs::LogConfig::new(&cfg, &dovecot);
     logs::collect_logs(opts, &log_cfg, &mut rec);
     services::collect(opts, &cfg, &mut rec);
     net::collect(opts, &cfg, &mut rec);

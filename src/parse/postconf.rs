@@ -203,20 +203,22 @@ pub fn unix_socket_of(transport: &str, queue_directory: &str) -> Option<String> 
     Some(if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", queue_directory.trim_end_matches('/')) })
 }
 
-pub fn plan_from(observations: &[Observation]) -> Plan {
-    let cfg = config_from(observations).unwrap_or_default();
-    let get = |n: &str, d: &str| cfg.value(n).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
-    Plan {
-        queue_directory: get("queue_directory", "/var/spool/postfix"),
-        mail_spool_directory: get("mail_spool_directory", "/var/mail"),
-        home_mailbox: get("home_mailbox", ""),
-        maillog_file: cfg.value("maillog_file").filter(|v| !v.is_empty()),
-        transport_sockets: {
-            let q = get("queue_directory", "/var/spool/postfix");
-            let mut v: Vec<String> = MAILBOX_TRANSPORTS.iter().filter_map(|p| unix_socket_of(&cfg.value(p)?, &q)).collect();
-            v.dedup();
-            v
-        },
+impl Plan {
+    /// Where to look, from a parsed configuration.
+    pub fn of(cfg: &Config) -> Plan {
+        let get = |n: &str, d: &str| cfg.value(n).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+        Plan {
+            queue_directory: get("queue_directory", "/var/spool/postfix"),
+            mail_spool_directory: get("mail_spool_directory", "/var/mail"),
+            home_mailbox: get("home_mailbox", ""),
+            maillog_file: cfg.value("maillog_file").filter(|v| !v.is_empty()),
+            transport_sockets: {
+                let q = get("queue_directory", "/var/spool/postfix");
+                let mut v: Vec<String> = MAILBOX_TRANSPORTS.iter().filter_map(|p| unix_socket_of(&cfg.value(p)?, &q)).collect();
+                v.dedup();
+                v
+            },
+        }
     }
 }
 
