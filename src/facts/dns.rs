@@ -481,7 +481,7 @@ ff02::2 ip6-allrouters
             ],
         );
         let mut out = FactSet::new();
-        facts(&b, crate::parse::postconf::config_from(&b.observations).as_ref(), &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         let rows: Vec<String> = out
             .of_kind("dns_answer")
             .map(|f| {
@@ -524,7 +524,7 @@ ff02::2 ip6-allrouters
         let not_run = Payload::Failed { failure: Failure::NotRun, message: "--root given: DNS is not queried".into() };
         let b = bundle(false, vec![dns(0, "MX", "lab.example", not_run)]);
         let mut out = FactSet::new();
-        facts(&b, crate::parse::postconf::config_from(&b.observations).as_ref(), &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         assert_eq!(out.of_kind("dns_answer").count(), 0);
         let u = out.unavailable_for("dns_answer");
         assert_eq!((u.len(), u[0].what.as_str(), u[0].why.as_str()), (1, "DNS queries", "not run: --root given"));
@@ -542,7 +542,7 @@ ff02::2 ip6-allrouters
             ],
         );
         let mut out = FactSet::new();
-        facts(&b, crate::parse::postconf::config_from(&b.observations).as_ref(), &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         let rc: Vec<String> = out
             .of_kind("resolv_conf")
             .map(|f| format!("{} {} {}", field(f, "path"), field(f, "state"), list(f, "nameservers").join(" ")))
@@ -569,7 +569,7 @@ ff02::2 ip6-allrouters
             ],
         );
         let mut out = FactSet::new();
-        facts(&b, crate::parse::postconf::config_from(&b.observations).as_ref(), &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         assert_eq!(field(out.of_kind("chroot_copy").next().unwrap(), "state"), "same");
     }
 }

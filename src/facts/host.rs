@@ -424,7 +424,7 @@ mod identity_tests {
             ],
         );
         let mut out = FactSet::new();
-        identity(&bundle, crate::parse::postconf::config_from(&bundle.observations).as_ref(), &mut out);
+        identity(&bundle, crate::facts::config_from(&bundle.observations).as_ref(), &mut out);
         let f = out.of_kind("host_identity").next().expect("identity");
         let b = |k: &str| f.get(k).cloned();
         assert_eq!(b("myhostname_in_mydestination"), Some(crate::model::Value::Bool(false)));
@@ -432,7 +432,7 @@ mod identity_tests {
         assert_eq!(b("mailname_matches"), Some(crate::model::Value::Bool(false)));
         assert_eq!(b("myhostname_is_fqdn"), Some(crate::model::Value::Bool(true)));
         let mut out = FactSet::new();
-        crate::facts::mailconf::facts(&bundle, crate::parse::postconf::config_from(&bundle.observations).as_ref(), &[], &mut out);
+        crate::facts::mailconf::facts(&bundle, crate::facts::config_from(&bundle.observations).as_ref(), &[], &mut out);
         let inst: Vec<String> = out
             .of_kind("instance_setting")
             .map(|f| {
@@ -474,7 +474,7 @@ mod queue_space_tests {
 
     fn space(b: &Bundle) -> Fact {
         let mut out = FactSet::new();
-        queue_space(b, crate::parse::postconf::config_from(&b.observations).as_ref(), &mut out);
+        queue_space(b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         let f = out.of_kind("queue_space").next().cloned();
         f.unwrap_or_else(|| panic!("no queue_space fact"))
     }

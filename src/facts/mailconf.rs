@@ -419,7 +419,7 @@ mod tests {
             // local.conf is read last: it sends info back to log_path.
             ("/etc/dovecot/local.conf", "info_log_path =\n"),
         ]);
-        let files = dovecot_log_files(&dovecot_effective(&b.observations));
+        let files = dovecot_log_files(&crate::facts::dovecot_from(&b.observations));
         assert_eq!(
             files,
             [

@@ -18,11 +18,11 @@ pub mod queue;
 pub mod samples;
 pub mod services;
 
-use crate::bundle::Bundle;
+use crate::bundle::{select, Bundle, Observation};
 use crate::kb::Knowledge;
 use crate::model::{FactSet, KindSpec};
 use crate::parse::mailconf::{dovecot_effective, DovecotSetting};
-use crate::parse::postconf::{config_from, Config};
+use crate::parse::postconf::{config_of, Config};
 use crate::time::WindowSpec;
 use std::collections::HashMap;
 
@@ -52,11 +52,23 @@ impl<'a> Context<'a> {
             k,
             window,
             cfg: config_from(&bundle.observations),
-            dovecot: dovecot_effective(&bundle.observations),
+            dovecot: dovecot_from(&bundle.observations),
             users: parse::id_names(bundle, "/etc/passwd"),
             groups: parse::id_names(bundle, "/etc/group"),
         }
     }
+}
+
+/// Postfix's configuration from the observations (`postconf -n`, else main.cf, with `postconf
+/// -d`'s defaults): selected by `bundle::select`, parsed by `parse::postconf`.
+pub fn config_from(observations: &[Observation]) -> Option<Config> {
+    let (text, origin, id) = select::postfix_config(observations)?;
+    Some(config_of(text, origin, Some(id), select::postfix_defaults(observations)))
+}
+
+/// Dovecot's effective settings from the observations.
+pub fn dovecot_from(observations: &[Observation]) -> Vec<DovecotSetting> {
+    dovecot_effective(&select::dovecot_sources(observations))
 }
 
 /// A producer: the kinds it declares (the vocabulary `rules lint` checks rules against) and

@@ -134,7 +134,7 @@ fn an_expansion_bomb_is_bounded_and_reported() {
         };
         let start = std::time::Instant::now();
         let mut out = FactSet::new();
-        facts(std::slice::from_ref(&obs), config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
+        facts(std::slice::from_ref(&obs), crate::facts::config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
         assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
         assert!(out.unavailable_for("postconf").iter().any(|u| u.why.contains("unreasonable macro")), "{:?}", out.unavailable);
         assert!(out.of_kind("postconf").all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= MAX_EXPANDED_BYTES));
@@ -157,7 +157,7 @@ fn a_main_cf_read_from_its_tail_has_no_default_values() {
         },
     };
     let mut out = FactSet::new();
-    facts(std::slice::from_ref(&obs), config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
+    facts(std::slice::from_ref(&obs), crate::facts::config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
     assert!(out.of_kind("postconf").all(|f| f.get("is_default") == Some(&false.into())));
     assert!(
         out.unavailable_for("postconf").iter().any(|u| u.what.contains("queue_directory") && u.why.contains("last")),

@@ -671,9 +671,9 @@ pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i
 pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
     let mut rec = Recorder::new();
     fs::collect_config_files(opts, &mut rec);
-    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
+    let cfg = super::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
-    let log_cfg = LogConfig::new(&cfg, &crate::parse::mailconf::dovecot_effective(&rec.observations));
+    let log_cfg = LogConfig::new(&cfg, &super::dovecot_from(&rec.observations));
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut stream_found = false;
@@ -950,10 +950,7 @@ mod tests {
             elapsed_ms: 0,
             payload: Payload::text(main),
         });
-        let cfg = LogConfig::new(
-            &crate::parse::postconf::config_from(&obs).unwrap_or_default(),
-            &crate::parse::mailconf::dovecot_effective(&obs),
-        );
+        let cfg = LogConfig::new(&crate::observe::config_from(&obs).unwrap_or_default(), &crate::observe::dovecot_from(&obs));
         assert_eq!(cfg.maillog_file.as_deref(), Some("/var/log/postfix.log"));
         assert!(cfg.units.contains(&"postfix@postfix-out.service".to_string()), "{:?}", cfg.units);
     }

@@ -18,7 +18,9 @@ pub mod logs;
 pub mod net;
 pub mod services;
 
-use crate::bundle::{Bundle, Observation, Payload, Source, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::bundle::{select, Bundle, Observation, Payload, Source, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::parse::mailconf::{dovecot_effective, DovecotSetting};
+use crate::parse::postconf::{config_of, Config};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -151,6 +153,18 @@ impl Default for Recorder {
     }
 }
 
+/// Postfix's configuration from the observations (`postconf -n`, else main.cf, with `postconf
+/// -d`'s defaults): selected by `bundle::select`, parsed by `parse::postconf`.
+pub(crate) fn config_from(observations: &[Observation]) -> Option<Config> {
+    let (text, origin, id) = select::postfix_config(observations)?;
+    Some(config_of(text, origin, Some(id), select::postfix_defaults(observations)))
+}
+
+/// Dovecot's effective settings from the observations.
+pub(crate) fn dovecot_from(observations: &[Observation]) -> Vec<DovecotSetting> {
+    dovecot_effective(&select::dovecot_sources(observations))
+}
+
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -189,7 +203,7 @@ pub fn collect(opts: &Options) -> Bundle {
         command::collect_postconf(opts, &mut rec);
     }
     // The configuration is parsed once, here, for every collector that plans with it.
-    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
+    let cfg = config_from(&rec.observations).unwrap_or_default();
     let plan = crate::parse::postconf::Plan::of(&cfg);
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
@@ -202,7 +216,7 @@ pub fn collect(opts: &Options) -> Bundle {
     if !postqueue_ok {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
-    let dovecot = crate::parse::mailconf::dovecot_effective(&rec.observations);
+    let dovecot = dovecot_from(&rec.observations);
     let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
     let mut fs_paths = vec![
