@@ -17,7 +17,7 @@ use crate::bundle::specs::{HOSTS, RESOLV_CONF};
 use crate::bundle::{Bundle, Failure, Observation, Payload, Source};
 use crate::model::{Fact, FactSet, Value};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::dns::*;
+use crate::parse::dns::{chroot_path, normalize, parse_answer, parse_hosts, parse_resolv_conf, planned_queries, ResolvConf, MAXNS};
 use crate::parse::postconf::Config;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -318,6 +318,7 @@ fn answer_facts(bundle: &Bundle, cfg: &Config, out: &mut FactSet) {
 mod tests {
     use super::*;
     use crate::bundle::{Bundle, Observation, BUNDLE_FORMAT, BUNDLE_VERSION};
+    use crate::parse::dns::{mydomain, myhostname, relay_next_hops, HostsLine, NextHop};
     use crate::parse::postconf::parse_main_cf;
 
     /// systemd-resolved's stub file, as Debian 12 ships it (comments shortened).

@@ -4,7 +4,7 @@
 use crate::bundle::{Bundle, Payload, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::mailbox::*;
+use crate::parse::mailbox::{mail_users, MailboxPlan, MAX_USERS};
 use crate::parse::mailconf::DovecotSetting;
 use crate::parse::postconf::Config;
 
@@ -341,6 +341,7 @@ fn mailbox_facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSettin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::mailbox::maildir_of;
 
     #[test]
     fn maildir_locations() {

@@ -6,7 +6,10 @@
 use crate::bundle::{Bundle, Observation, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::mailconf::*;
+use crate::parse::mailconf::{
+    agent_of, agent_of_transport, config_paths, lookup_tables, mail_domains, parse_master_cf, parse_shell_vars, DovecotSetting, Service,
+    COURIER_FILES,
+};
 use crate::parse::postconf::Config;
 
 pub const KINDS: &[KindSpec] = &[
@@ -346,6 +349,7 @@ pub fn facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSetting], 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::mailconf::{dovecot_log_files, parse_dovecot};
 
     const MASTER_M: &str = include_str!("../../tests/fixtures/captured/outputs/postconf-M.txt");
     const DOVECONF: &str = include_str!("../../tests/fixtures/captured/outputs/doveconf-n.txt");

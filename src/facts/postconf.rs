@@ -4,7 +4,7 @@
 use crate::bundle::{Observation, Payload, Source};
 use crate::kb::reference::postfix_defaults as defaults;
 use crate::model::{Fact, FactSet, FieldType, KindSpec};
-use crate::parse::postconf::*;
+use crate::parse::postconf::{split_relayhost, Config};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -137,7 +137,9 @@ fn an_expansion_bomb_is_bounded_and_reported() {
         facts(std::slice::from_ref(&obs), crate::facts::config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
         assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
         assert!(out.unavailable_for("postconf").iter().any(|u| u.why.contains("unreasonable macro")), "{:?}", out.unavailable);
-        assert!(out.of_kind("postconf").all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= MAX_EXPANDED_BYTES));
+        assert!(out
+            .of_kind("postconf")
+            .all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= crate::parse::postconf::MAX_EXPANDED_BYTES));
     }
 }
 

@@ -233,7 +233,7 @@ fn dedup_whys(problems: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::frontends::*;
+
     use super::*;
     use crate::bundle::Bundle;
     use crate::model::Fact;
