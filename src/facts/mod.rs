@@ -72,30 +72,28 @@ pub fn dovecot_from(observations: &[Observation]) -> Vec<DovecotSetting> {
 }
 
 /// A producer: the kinds it declares (the vocabulary `rules lint` checks rules against) and
-/// the function that produces them.
+/// the function that produces them. A producer may declare kinds from more than one table
+/// (the logs producer makes `log_values` with `logvalues.rs`'s help in its one pass).
 pub struct Producer {
     pub name: &'static str,
-    pub kinds: &'static [KindSpec],
+    pub kinds: &'static [&'static [KindSpec]],
     pub run: fn(&Context<'_>, &mut FactSet),
 }
 
 /// Every producer, in the order they run: a later one may read what an earlier one
 /// produced. Adding a producer is its file and one line here.
 pub const PRODUCERS: &[Producer] = &[
-    Producer { name: "stat", kinds: parse::KINDS, run: parse::stat_producer },
-    Producer { name: "postconf", kinds: postconf::KINDS, run: |c, out| postconf::facts(&c.bundle.observations, c.cfg.as_ref(), out) },
-    Producer { name: "logs", kinds: logs::KINDS, run: |c, out| logs::facts_in_window(c.bundle, c.k, c.window, out) },
-    Producer { name: "mailconf", kinds: mailconf::KINDS, run: |c, out| mailconf::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
-    Producer { name: "endpoints", kinds: endpoints::KINDS, run: |c, out| endpoints::facts(c.bundle, c.cfg.as_ref(), out) },
-    Producer { name: "queue", kinds: queue::KINDS, run: |c, out| queue::facts(c.bundle, out) },
-    Producer { name: "host", kinds: host::KINDS, run: |c, out| host::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
-    Producer { name: "services", kinds: services::KINDS, run: |c, out| services::facts(c.bundle, out) },
-    Producer { name: "net", kinds: net::KINDS, run: |c, out| net::facts(c.bundle, out) },
-    Producer { name: "firewall", kinds: firewall::KINDS, run: |c, out| firewall::facts(c.bundle, out) },
-    Producer { name: "dns", kinds: dns::KINDS, run: |c, out| dns::facts(c.bundle, c.cfg.as_ref(), out) },
+    Producer { name: "stat", kinds: &[parse::KINDS], run: parse::stat_producer },
+    Producer { name: "postconf", kinds: &[postconf::KINDS], run: |c, out| postconf::facts(&c.bundle.observations, c.cfg.as_ref(), out) },
+    Producer { name: "logs", kinds: &[logs::KINDS, logvalues::KINDS], run: |c, out| logs::facts_in_window(c.bundle, c.k, c.window, out) },
+    Producer { name: "mailconf", kinds: &[mailconf::KINDS], run: |c, out| mailconf::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
+    Producer { name: "endpoints", kinds: &[endpoints::KINDS], run: |c, out| endpoints::facts(c.bundle, c.cfg.as_ref(), out) },
+    Producer { name: "queue", kinds: &[queue::KINDS], run: |c, out| queue::facts(c.bundle, out) },
+    Producer { name: "host", kinds: &[host::KINDS], run: |c, out| host::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
+    Producer { name: "services", kinds: &[services::KINDS], run: |c, out| services::facts(c.bundle, out) },
+    Producer { name: "net", kinds: &[net::KINDS], run: |c, out| net::facts(c.bundle, out) },
+    Producer { name: "firewall", kinds: &[firewall::KINDS], run: |c, out| firewall::facts(c.bundle, out) },
+    Producer { name: "dns", kinds: &[dns::KINDS], run: |c, out| dns::facts(c.bundle, c.cfg.as_ref(), out) },
     // A combiner: it reads log_signature, fs_usage and postconf facts, so it runs after them.
-    Producer { name: "samples", kinds: samples::KINDS, run: |c, out| samples::facts(c.k, out) },
-    // `log_values` are counted in the logs producer's one pass over the logs; this entry
-    // declares their kind.
-    Producer { name: "log values", kinds: logvalues::KINDS, run: |_, _| {} },
+    Producer { name: "samples", kinds: &[samples::KINDS], run: |c, out| samples::facts(c.k, out) },
 ];
