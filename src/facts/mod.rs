@@ -1,4 +1,5 @@
-//! Producers: from a bundle of observations to typed facts. Pure: they read
+//! Producers: from a bundle of observations to typed facts — the one list of producers, the
+//! context they share, and running them in order. Pure: they read
 //! [`Observation`](crate::bundle::Observation)s and never touch the filesystem, run commands
 //! or ask DNS. That is what lets an old bundle be re-read by a newer producer, and lets
 //! every producer be tested on captured output.
@@ -12,11 +13,11 @@ pub mod logs;
 pub mod logvalues;
 pub mod mailconf;
 pub mod net;
-pub mod parse;
 pub mod postconf;
 pub mod queue;
 pub mod samples;
 pub mod services;
+pub mod stat;
 
 use crate::bundle::{select, Bundle, Observation};
 use crate::kb::Knowledge;
@@ -53,8 +54,8 @@ impl<'a> Context<'a> {
             window,
             cfg: config_from(&bundle.observations),
             dovecot: dovecot_from(&bundle.observations),
-            users: parse::id_names(bundle, "/etc/passwd"),
-            groups: parse::id_names(bundle, "/etc/group"),
+            users: stat::id_names(bundle, "/etc/passwd"),
+            groups: stat::id_names(bundle, "/etc/group"),
         }
     }
 }
@@ -83,7 +84,7 @@ pub struct Producer {
 /// Every producer, in the order they run: a later one may read what an earlier one
 /// produced. Adding a producer is its file and one line here.
 pub const PRODUCERS: &[Producer] = &[
-    Producer { name: "stat", kinds: &[parse::KINDS], run: parse::stat_producer },
+    Producer { name: "stat", kinds: &[stat::KINDS], run: stat::stat_producer },
     Producer { name: "postconf", kinds: &[postconf::KINDS], run: |c, out| postconf::facts(&c.bundle.observations, c.cfg.as_ref(), out) },
     Producer { name: "logs", kinds: &[logs::KINDS, logvalues::KINDS], run: |c, out| logs::facts_in_window(c.bundle, c.k, c.window, out) },
     Producer { name: "mailconf", kinds: &[mailconf::KINDS], run: |c, out| mailconf::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
@@ -97,3 +98,33 @@ pub const PRODUCERS: &[Producer] = &[
     // A combiner: it reads log_signature, fs_usage and postconf facts, so it runs after them.
     Producer { name: "samples", kinds: &[samples::KINDS], run: |c, out| samples::facts(c.k, out) },
 ];
+
+/// Every fact the bundle supports.
+pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
+    facts_in_window(bundle, k, &WindowSpec::default())
+}
+
+/// [`facts_from`], with the log time window the user asked for: every producer of
+/// [`PRODUCERS`], in order, given one [`Context`].
+pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &WindowSpec) -> FactSet {
+    let mut out = FactSet::new();
+    let ctx = Context::new(bundle, k, window);
+    for p in PRODUCERS {
+        (p.run)(&ctx, &mut out);
+    }
+    if bundle.log_only {
+        // Nothing but the log was observed: every other kind is unknown, never "none", for
+        // this one reason (the producers' own reasons, such as "--root given", do not apply).
+        out.unavailable.retain(|u| LOG_KINDS.contains(&u.kind.as_str()));
+        for kind in kinds::base_kinds() {
+            if !LOG_KINDS.contains(&kind.name) {
+                out.unavailable(kind.name, "the host's configuration, files, queue and services", "log only: not observed".to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The kinds the logs alone produce.
+pub const LOG_KINDS: &[&str] =
+    &["log_file", "log_source", "log_signature", "delivery_summary", "log_destination", "log_values", "log_sample", "delivery_failure"];
