@@ -389,7 +389,7 @@ fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
 }
 
 fn print_facts(b: &Bundle, k: &Knowledge, window: &mailsleuth::time::WindowSpec, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
-    let facts = mailsleuth::facts::parse::facts_in_window(b, k, window);
+    let facts = mailsleuth::facts::facts_in_window(b, k, window);
     match format {
         Format::Json => println!("{}", mailsleuth::report::facts::json(b, &facts, kind)?),
         Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind)),
