@@ -363,6 +363,7 @@ const PHRASES: &[(&[&str], &str)] = &[
         "dns-host-not-found",
     ),
     (&["mail transport unavailable", "transport unavailable", "unknown mail transport"], "service-down/crash"),
+    (&["user lookup error", "lookup error", "lookup failure", "table lookup problem"], "lookup-table-failure"),
     (&["unable to create temporary file", "tmpfile", "temporary file"], "tmp-file-failure"),
     (&["command died with status", "command time limit exceeded", "command output"], "delivery-agent-failure"),
     (&["lost connection", "connection reset", "conversation with"], "lost-connection"),
@@ -628,6 +629,8 @@ const PROBLEM_PHRASES: &[(&[&str], &str)] = &[
             "obsolete",
             "deprecated",
             "ignored: no",
+            "no sasl authentication mechanisms",
+            "do not list",
             "is this an alias file",
             "address already in use",
             "cannot assign requested address",
@@ -735,7 +738,7 @@ const PROBLEM_PHRASES: &[(&[&str], &str)] = &[
     (&["user unknown", "unknown user", "no such user", "user not found", "recipient address rejected"], "recipient-unknown"),
     (&["relay access denied", "relaying denied"], "relay-access-denied"),
     (&["too many errors"], "too-many-errors"),
-    (&["lost connection", "connection reset", "broken pipe", "timeout exceeded", "timed out"], "lost-connection"),
+    (&["lost connection", "timeout after", "connection reset", "broken pipe", "timeout exceeded", "timed out"], "lost-connection"),
 ];
 
 /// Authentication words: a failed login, whose category depends on who logged it.
@@ -792,8 +795,9 @@ pub fn read_problem(program: Option<&str>, message: &str) -> Option<Problem> {
         let lower = f.reason.to_ascii_lowercase();
         let (category, basis) = if lower.contains("helo command rejected") {
             ("helo-reject", Basis::Words)
-        } else if category == "other" {
-            // A reject no word explains is the receiving side's policy.
+        } else if category == "other" || (basis == Basis::Dsn && f.dsn.is_some_and(|d| d.subject == 3 || d.subject == 4)) {
+            // A reject no word explains (or only a system or network code) is the
+            // receiving side's policy.
             ("remote-rejected-policy", Basis::Shape)
         } else {
             (category, basis)
@@ -803,7 +807,8 @@ pub fn read_problem(program: Option<&str>, message: &str) -> Option<Problem> {
     let sev = severity(message).or_else(|| program.and_then(|p| severity(&format!("{p}: "))));
     let errno = errno(message);
     let lower = message.to_ascii_lowercase();
-    let auth = AUTH_WORDS.iter().any(|w| lower.contains(w));
+    // "Aborted login (no auth attempts …)": a client that never tried to log in.
+    let auth = AUTH_WORDS.iter().any(|w| lower.contains(w)) && !lower.contains("no auth attempts");
     if sev.is_none() && errno.is_none() && !auth && !failure_words(&lower) {
         return None;
     }
@@ -830,12 +835,22 @@ pub fn read_problem(program: Option<&str>, message: &str) -> Option<Problem> {
     {
         let category = if lower.contains("milter") {
             "milter-failure"
-        } else if ["clamd", "clamav", "spamd", "amavis", "rspamd", "scanner"].iter().any(|w| lower.contains(w)) {
+        } else if ["clamd", "clamav", "spamd", "amavis", "rspamd", "scanner", "filter"].iter().any(|w| lower.contains(w)) {
             "content-filter-failure"
         } else {
             "service-down/crash"
         };
         return p(format!("generic.{tag}.local_socket"), category, Basis::Errno);
+    }
+    // `connect to HOST[IP]:PORT: ERRNO` to a remote host: read as a deferral's reason is.
+    if let Some(at) = lower.find("connect to ") {
+        let f = parse_reason(&message[at..]);
+        if f.shape == Shape::Connect && f.ip.is_some() && !local_endpoint(&lower) {
+            let (category, basis) = category_and_basis(&f);
+            if basis.names_the_cause() {
+                return p(format!("generic.{tag}.connect"), category, basis);
+            }
+        }
     }
     for (words, cat) in PROBLEM_PHRASES {
         if let Some(w) = words.iter().find(|w| contains_word(&lower, w)) {
@@ -850,12 +865,28 @@ pub fn read_problem(program: Option<&str>, message: &str) -> Option<Problem> {
             return p(format!("generic.dsn.{}_{}_{}", d.class, d.subject, d.detail), dsn_category(d), Basis::Dsn);
         }
     }
-    // The severity alone: a fatal or panic stops the process that logged it.
+    // The severity alone: a fatal or panic stops the process that logged it; an error of a
+    // delivery agent (Postfix's local, virtual, pipe; Dovecot's lmtp or lda; procmail,
+    // maildrop) is a failed delivery.
     let category = match sev {
         Some(Severity::Fatal) | Some(Severity::Panic) => "service-down/crash",
+        _ if DELIVERY_AGENTS.contains(&process(service, message)) => "delivery-agent-failure",
         _ => "other",
     };
     p(format!("generic.{tag}"), category, Basis::Severity)
+}
+
+/// Programs and Dovecot processes that deliver mail into mailboxes.
+const DELIVERY_AGENTS: &[&str] = &["local", "virtual", "pipe", "lmtp", "lda", "deliver", "dovecot-lda", "procmail", "maildrop"];
+
+/// The process a line is about: Dovecot's `lmtp(user)<pid>: …` names it at the start of the
+/// message (the syslog tag is only `dovecot`, or absent); otherwise the syslog tag's program.
+fn process<'a>(service: &'a str, message: &'a str) -> &'a str {
+    let end = message.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(0);
+    match message.as_bytes().get(end) {
+        Some(b'(') | Some(b':') if end > 0 && (service.is_empty() || service == "dovecot") => &message[..end],
+        _ => service,
+    }
 }
 
 /// Words that state a failure without a severity word (programs that log none).
@@ -879,8 +910,14 @@ fn failure_words(lower: &str) -> bool {
         "unavailable",
         "disabling",
         "corrupt",
+        "exceeded",
+        "not secure",
+        "insecure",
     ];
-    WORDS.iter().any(|w| lower.contains(w))
+    // Postfix's end of a broken SMTP session: `lost connection after EHLO from …`,
+    // `timeout after DATA from …` (a debug line saying "timeout after 10 seconds" is not one).
+    let session_lost = (lower.starts_with("lost connection after ") || lower.starts_with("timeout after ")) && lower.contains(" from ");
+    session_lost || WORDS.iter().any(|w| lower.contains(w))
 }
 
 /// Whether a (lowercased) line names an endpoint on this host: a socket path, `unix:`,
