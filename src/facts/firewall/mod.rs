@@ -627,9 +627,10 @@ mod tests {
             ipt.push_str(&format!("-A c{i} -p tcp --dport 25 -j c{next}\n-A c{i} -p tcp --dport 25 -j c{next}\n"));
         }
         ipt.push_str("-A c15 -s 192.0.2.1/32 -j DROP\nCOMMIT\n");
-        let start = std::time::Instant::now();
+        // The walk is bounded by VISIT_BUDGET, not by the number of paths: without the
+        // budget this would visit 2^15 chains per port. (No wall-clock assertion: speed
+        // targets live in benchmarks, and a loaded machine made a 10 s limit fail.)
         let fs = facts_of(&bundle(vec![obs(0, &["iptables-save"], text(&ipt))]));
-        assert!(start.elapsed() < std::time::Duration::from_secs(10));
         assert_eq!(verdict(&fs, "ip", "input", 25, "tcp"), Some(("drop".into(), "policy".into())));
     }
 
