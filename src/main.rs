@@ -344,7 +344,7 @@ fn run(cmd: Command) -> Result<u8, Fail> {
         Command::Why { gather, window, kb, format, explain } => {
             let spec = window.spec()?;
             let k = load_kb(&kb)?;
-            let opts = options(&gather)?;
+            let opts = Options { window: spec.clone(), ..options(&gather)? };
             // A log given on a machine with no mail system is a log read away from its
             // host: nothing of this machine describes the host that wrote it.
             let bundle = if !opts.logs.is_empty() && !observe::mail_system_present(&opts) {
@@ -361,6 +361,7 @@ fn run(cmd: Command) -> Result<u8, Fail> {
                 Some(p) => read_bundle(&p)?,
                 None => observe::collect_log_only(&Options {
                     logs: logs.iter().map(|p| p.display().to_string()).collect(),
+                    window: spec.clone(),
                     ..Options::default()
                 }),
             };

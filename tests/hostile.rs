@@ -318,6 +318,61 @@ fn a_gzip_rotation_inflating_to_one_huge_line_keeps_memory_bounded() {
     r.bounded(90, 150);
 }
 
+/// Write a gzip file of `line` repeated until `mib` MiB inflated (a bomb: it compresses about
+/// a thousand times).
+fn gzip_of_repeated(path: &Path, line: &str, mib: u64) {
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("yes '{}' | head -c {} | gzip -1 > '{}'", line.trim_end(), mib << 20, path.display()))
+        .status()
+        .expect("gzip");
+    assert!(st.success());
+}
+
+#[test]
+fn gzip_bomb_rotations_are_read_within_the_total_log_budget() {
+    // Four rotations, each inflating to 64 MiB of mail lines, under a 32 MiB total budget
+    // (MAILSLEUTH_LOG_BUDGET_MIB; the default is 256, too slow to fill in a debug build):
+    // before the budget all four were kept whole (256 MiB of text, more while inflating).
+    let root = TempDir::new("gzbomb");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");
+    let line = "Nov 23 08:15:05 mx postfix/smtp[1]: 4F3A: to=<a@example.com>, relay=none, delay=1, status=deferred (connect to mx.example.com[192.0.2.1]:25: Connection timed out)";
+    root.write("var/log/mail.log", format!("{line}\n"));
+    for i in 1..=4 {
+        gzip_of_repeated(&root.0.join(format!("var/log/mail.log.{i}.gz")), line, 64);
+    }
+    let r = run_with(
+        &["why", "--root", root.path(), "--no-system-rules", "--format", "json"],
+        None,
+        &[("MAILSLEUTH_LOG_BUDGET_MIB", "32")],
+        Duration::from_secs(300),
+    );
+    r.bounded(240, 200);
+    // The rotations the budget did not cover are named, and the log rules are skipped.
+    let u = r.unavailable_with("budget for all logs was spent");
+    assert!(!u.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn a_huge_sparse_mail_log_is_read_from_its_window_not_its_top() {
+    // 20 GB of hole, then a day of real lines: the window is found by bisection; nothing
+    // above it is read (not even to count its lines).
+    let root = TempDir::new("sparse");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");
+    let log = root.write("var/log/mail.log", "");
+    let f = std::fs::OpenOptions::new().write(true).open(&log).expect("open");
+    f.set_len(20 << 30).expect("sparse file");
+    drop(f);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("append");
+    for h in 0..24 {
+        writeln!(f, "Nov 23 {h:02}:15:05 mx postfix/smtp[1]: 4F3A{h:02}: to=<a@example.com>, relay=none, delay=1, status=deferred (connect to mx.example.com[192.0.2.1]:25: Connection timed out)").expect("write");
+    }
+    drop(f);
+    let r = why_json(&root);
+    r.bounded(60, 200);
+    assert!(r.stdout.contains("Connection timed out") || r.stdout.contains("timed out"), "{}", r.stdout);
+}
+
 // ---------------------------------------------------------------------------------------
 // Caps say what they did not check
 
@@ -348,6 +403,43 @@ fn past_the_maildir_listing_cap_the_counts_are_not_trusted() {
     let r = why_json(&root);
     r.bounded(120, 400);
     assert!(!r.unavailable_with("listed 50000 of 50013 entries").is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn past_the_maildir_listing_cap_new_and_tmp_are_listed_first() {
+    // 50,010 of alice's own messages in cur/, and one root-owned file in new/: the listing
+    // stops at 50,000 entries, but new/ and tmp/ come first, so the foreign file is found
+    // (and the cap is still reported).
+    if unsafe_uid() != 0 {
+        eprintln!("skipped: needs root to chown");
+        return;
+    }
+    let root = TempDir::new("maildir-order");
+    root.write("etc/postfix/main.cf", "myhostname = mx.example.org\nhome_mailbox = Maildir/\n");
+    root.write("etc/passwd", "alice:x:1000:1000::/home/alice:/bin/sh\n");
+    let own = |p: &Path| std::os::unix::fs::chown(p, Some(1000), Some(1000)).expect("chown");
+    for d in ["home/alice", "home/alice/Maildir", "home/alice/Maildir/tmp", "home/alice/Maildir/new"] {
+        own(&root.mkdir(d));
+    }
+    root.write("home/alice/Maildir/new/1700000000.M1P1.mx", "From: root\n");
+    let cur = root.mkdir("home/alice/Maildir/cur");
+    own(&cur);
+    for i in 0..50_010 {
+        let p = cur.join(format!("{i}.M1P1.mx:2,S"));
+        std::fs::File::create(&p).expect("create");
+        own(&p);
+    }
+    let r = why_json(&root);
+    r.bounded(120, 400);
+    // new/ with its file, tmp/, cur/ with 50,010: 50,014 entries.
+    assert!(!r.unavailable_with("listed 50000 of 50014 entries").is_empty(), "{}", r.stdout);
+    let f = run(&["facts", "--root", root.path(), "--no-system-rules", "--kind", "maildir_contents", "--format", "json"]);
+    f.bounded(120, 400);
+    assert!(f.stdout.contains("Maildir/new/1700000000.M1P1.mx"), "the foreign file in new/ is the sample:\n{}", f.stdout);
+}
+
+fn unsafe_uid() -> u32 {
+    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(u32::MAX)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use mailsleuth::kb::embedded_files;
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12), ..ProptestConfig::default() })]
 
     /// A real rule file, damaged anywhere (a cut, an inserted character), is loaded or
     /// refused with an error naming it: never a panic, never half-loaded.

@@ -321,8 +321,18 @@ fn mailbox_facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSettin
             out.unavailable(kind, "the mailboxes of every user", why.clone());
         }
     }
+    // One lookup table: thousands of users times tens of thousands of observations otherwise.
+    let listings: std::collections::HashMap<&str, &crate::bundle::Observation> = bundle
+        .observations
+        .iter()
+        .filter_map(|o| match &o.source {
+            Source::Listing { path } => Some((path.as_str(), o)),
+            _ => None,
+        })
+        .rev()
+        .collect();
     for ((user, uid, gid, home), format, path) in plan.mailboxes(&mail_users(passwd, plan.first_uid, MAX_USERS)) {
-        if let Some(o) = bundle.observations.iter().find(|o| matches!(&o.source, Source::Listing { path: p } if *p == path)) {
+        if let Some(o) = listings.get(path.as_str()).copied() {
             maildir_contents(&user, uid, &path, o, out);
         }
         out.push(

@@ -146,13 +146,38 @@ pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &crate::time::WindowSpe
     let threads = logscan::default_threads();
     let mut problems = Vec::new();
     let mut read_any = false;
+    let reference = bundle.created_at as i64;
+    // A log read from the middle (a large file, from where the window starts) has its lines
+    // numbered from there, and its evidence says so.
+    let labels: Vec<Option<String>> = bundle
+        .observations
+        .iter()
+        .map(|o| match (&o.source, &o.payload) {
+            (Source::Log { path, .. }, Payload::Text { first_line: 1, skipped_bytes, .. }) if *skipped_bytes > 0 => {
+                Some(format!("{path} (lines counted from byte {skipped_bytes})"))
+            }
+            (Source::Log { path, .. }, _) => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
     let mut segments: Vec<Box<dyn logscan::Segment + '_>> = Vec::new();
-    for o in &bundle.observations {
-        let Source::Log { path, .. } = &o.source else { continue };
+    for (o, label) in bundle.observations.iter().zip(&labels) {
+        let (Source::Log { path, .. }, Some(label)) = (&o.source, label) else { continue };
         match &o.payload {
-            Payload::Text { text, first_line, .. } => {
+            Payload::Text { text, first_line, skipped_bytes, .. } => {
                 read_any = true;
-                for seg in logscan::split_text(path, text, *first_line, threads, Some(o.id)) {
+                if *skipped_bytes > 0 {
+                    // Cut by the read cap: the lines before the cut matter when the first
+                    // kept line is inside the window (or there is no window).
+                    let first = text.lines().take(50).find_map(|l| line_stamp(l, reference));
+                    if window.since.is_none_or(|since| first.is_none_or(|f| f > since)) {
+                        problems.push(format!(
+                            "{path}: only its last {} were read (the read cap); older lines inside the time window were not",
+                            crate::text::human_bytes(text.len() as i64)
+                        ));
+                    }
+                }
+                for seg in logscan::split_text(label, text, *first_line, threads, Some(o.id)) {
                     segments.push(Box::new(seg));
                 }
             }

@@ -236,6 +236,7 @@ pub fn collect_mailboxes(opts: &Options, plan: &crate::parse::mailbox::MailboxPl
         .unwrap_or("")
         .to_string();
     let users = crate::parse::mailbox::mail_users(&passwd, plan.first_uid, crate::parse::mailbox::MAX_USERS);
+    let mut budget = MAX_MAILDIR_ENTRIES_TOTAL;
     for ((_, _, _, home), format, path) in plan.mailboxes(&users) {
         stat(opts, rec, &home);
         stat(opts, rec, &path);
@@ -245,9 +246,85 @@ pub fn collect_mailboxes(opts: &Options, plan: &crate::parse::mailbox::MailboxPl
             }
             // Messages and folders, to find files the user cannot read or rename.
             let real = opts.host_path_following(&path);
-            rec.record(Source::Listing { path: path.clone() }, || list_tree(&real, MAILDIR_DEPTH, MAX_MAILDIR_LISTING));
+            if budget == 0 {
+                rec.record(Source::Listing { path: path.clone() }, || Payload::Failed {
+                    failure: Failure::NotRun,
+                    message: format!("not listed: the {MAX_MAILDIR_ENTRIES_TOTAL}-entry budget for all Maildirs was spent"),
+                });
+                continue;
+            }
+            let id =
+                rec.record(Source::Listing { path: path.clone() }, || list_maildir(&real, MAILDIR_DEPTH, MAX_MAILDIR_LISTING.min(budget)));
+            if let Payload::Listing { entries, .. } = &rec.get(id).payload {
+                budget = budget.saturating_sub(entries.len());
+            }
         }
     }
+}
+
+/// Entries listed in all Maildirs together; past it a Maildir is recorded as not listed.
+pub const MAX_MAILDIR_ENTRIES_TOTAL: usize = 1_000_000;
+
+/// A Maildir's entries, the most telling first: `new/` and `tmp/` (mail not yet seen, and
+/// deliveries in progress or stuck), then `cur/`, then folders, each newest first; bounded
+/// by `max` (the rest counted in `truncated`). Symlinks are listed, never followed.
+fn list_maildir(real: &std::path::Path, depth: usize, max: usize) -> Payload {
+    if let Err(e) = std::fs::read_dir(real) {
+        return io_failure(&e);
+    }
+    let mut entries: Vec<crate::bundle::ListEntry> = Vec::new();
+    let mut truncated = 0;
+    let entry = |p: &std::path::Path, md: &std::fs::Metadata| crate::bundle::ListEntry {
+        path: p.strip_prefix(real).map(|p| p.display().to_string()).unwrap_or_default(),
+        size: md.size(),
+        mtime: md.mtime(),
+        mode: md.mode(),
+        uid: md.uid(),
+    };
+    for sub in ["new", "tmp", "cur"] {
+        let dir = real.join(sub);
+        let Ok(md) = std::fs::symlink_metadata(&dir) else { continue };
+        if entries.len() < max {
+            entries.push(entry(&dir, &md));
+        } else {
+            truncated += 1;
+        }
+        if !md.is_dir() {
+            continue;
+        }
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        // Names first (cheap), metadata only for what is kept; newest first by mtime needs
+        // every entry's stat, so a directory far over the cap is taken in directory order.
+        let names: Vec<std::path::PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        let room = max.saturating_sub(entries.len());
+        let mut stats: Vec<(std::path::PathBuf, std::fs::Metadata)> = if names.len() <= room.saturating_mul(4).max(10_000) {
+            names.iter().filter_map(|p| std::fs::symlink_metadata(p).ok().map(|m| (p.clone(), m))).collect()
+        } else {
+            names.iter().take(room).filter_map(|p| std::fs::symlink_metadata(p).ok().map(|m| (p.clone(), m))).collect()
+        };
+        stats.sort_by(|a, b| b.1.mtime().cmp(&a.1.mtime()).then_with(|| a.0.cmp(&b.0)));
+        let keep = stats.len().min(room);
+        truncated += (names.len() - keep) as u64;
+        entries.extend(stats[..keep].iter().map(|(p, m)| entry(p, m)));
+    }
+    // Folders (Maildir++ `.Sent/...`) and anything else, in walk order.
+    let top = ["new", "tmp", "cur"];
+    for e in walkdir::WalkDir::new(real)
+        .min_depth(1)
+        .max_depth(depth)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() != 1 || !top.iter().any(|t| e.file_name() == *t))
+        .flatten()
+    {
+        if entries.len() >= max {
+            truncated += 1;
+            continue;
+        }
+        let Ok(md) = e.metadata() else { continue };
+        entries.push(entry(e.path(), &md));
+    }
+    Payload::Listing { entries, truncated }
 }
 
 /// Free space and inodes of the filesystems mail needs; live only (a copied-off tree's

@@ -286,10 +286,11 @@ fn has_text(o: &Observation) -> bool {
 }
 
 pub fn collect_logs(opts: &Options, cfg: &LogConfig, rec: &mut Recorder) {
+    let mut budget = opts.log_total_bytes;
     if !opts.logs.is_empty() {
-        for path in &opts.logs {
-            record_log(rec, path, std::path::Path::new(path), "given with --log", opts.log_cap_bytes);
-        }
+        // Given oldest first: the budget goes to the newest.
+        let files: Vec<(String, std::path::PathBuf)> = opts.logs.iter().map(|p| (p.clone(), std::path::PathBuf::from(p))).collect();
+        record_logs(opts, rec, &files, "given with --log", &mut budget);
         return;
     }
     let mut seen: HashSet<String> = HashSet::new();
@@ -309,7 +310,7 @@ pub fn collect_logs(opts: &Options, cfg: &LogConfig, rec: &mut Recorder) {
             }
             _ => t.reasons.join("; "),
         };
-        let text = read_with_rotations(opts, rec, &t.path, &reason, &mut seen);
+        let text = read_with_rotations(opts, rec, &t.path, &reason, &mut seen, &mut budget);
         stream_read |= is_copy && text;
     }
     // Journal-only hosts (no syslog file for mail): the mail facility and the mail daemons'
@@ -341,48 +342,136 @@ pub fn journal_argv(units: &[String]) -> Vec<String> {
 
 /// Read `path` under the root with its recent rotations first (oldest to newest), skipping
 /// files already read by another name. Whether any of them had text.
-fn read_with_rotations(opts: &Options, rec: &mut Recorder, path: &str, reason: &str, seen: &mut HashSet<String>) -> bool {
+fn read_with_rotations(opts: &Options, rec: &mut Recorder, path: &str, reason: &str, seen: &mut HashSet<String>, budget: &mut u64) -> bool {
     use std::os::unix::fs::MetadataExt;
     let real = opts.host_path_following(path);
     let newest = std::fs::metadata(&real).map(|m| m.mtime()).ok();
     let rot = rotations(opts, path);
     let newest = newest.or_else(|| rot.last().map(|r| r.1)).unwrap_or(0);
-    let mut text = false;
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
     for (p, mtime) in rot {
         if mtime >= newest - LOG_WINDOW && seen.insert(real_path(opts, &p)) {
-            let id = record_log(rec, &p, &opts.host_path_following(&p), reason, opts.log_cap_bytes);
-            text |= has_text(rec.get(id));
+            let r = opts.host_path_following(&p);
+            files.push((p, r));
         }
     }
     if seen.insert(real_path(opts, path)) {
-        let id = record_log(rec, path, &real, reason, opts.log_cap_bytes);
-        text |= has_text(rec.get(id));
+        files.push((path.to_string(), real));
     }
-    text
+    record_logs(opts, rec, &files, reason, budget).iter().any(|&id| has_text(rec.get(id)))
 }
 
-fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, reason: &str, cap: u64) -> u32 {
-    let gz = shown.ends_with(".gz");
-    let mut problem = None;
-    let reason = Some(reason.to_string());
-    let id = rec.record(Source::Log { path: shown.to_string(), reason: reason.clone() }, || {
-        let r = if gz { read_gz_tail(real, cap) } else { fs::read_tail(real, cap).map(|p| (p, None)) };
-        match r {
-            Ok((p, note)) => {
-                problem = note;
-                p
-            }
-            Err(e) => fs::io_failure(&e),
+/// Read `files` (oldest first) and record them in that order, the newest read first so the
+/// total budget goes to the most recent lines; a file the budget no longer covers is
+/// recorded as not read, with why. The observation ids, oldest first.
+fn record_logs(opts: &Options, rec: &mut Recorder, files: &[(String, std::path::PathBuf)], reason: &str, budget: &mut u64) -> Vec<u32> {
+    let reference = super::now() as i64;
+    let mut read: Vec<(Payload, Option<String>)> = Vec::new();
+    for (shown, real) in files.iter().rev() {
+        let cap = opts.log_cap_bytes.min(*budget);
+        let r = if cap == 0 && std::fs::metadata(real).is_ok() {
+            Ok((
+                Payload::Failed {
+                    failure: Failure::Io,
+                    message: format!("not read: the {} MiB budget for all logs was spent on newer files", opts.log_total_bytes >> 20),
+                },
+                None,
+            ))
+        } else if shown.ends_with(".gz") {
+            read_gz_tail(real, cap)
+        } else {
+            read_log_tail(real, cap, &opts.window, reference).map(|p| (p, None))
+        };
+        let (payload, note) = r.unwrap_or_else(|e| (fs::io_failure(&e), None));
+        if let Payload::Text { text, .. } = &payload {
+            *budget = budget.saturating_sub(text.len() as u64);
         }
-    });
-    if let Some(msg) = problem {
-        // The text up to the damage is kept; the damage is an observation of its own.
-        rec.record(Source::Log { path: format!("{shown} (gzip stream)"), reason }, || Payload::Failed {
-            failure: Failure::Io,
-            message: msg,
-        });
+        read.push((payload, note));
     }
-    id
+    let mut ids = Vec::new();
+    for ((shown, _), (payload, note)) in files.iter().zip(read.into_iter().rev()) {
+        let reason = Some(reason.to_string());
+        let id = rec.record(Source::Log { path: shown.to_string(), reason: reason.clone() }, || payload);
+        if let Some(msg) = note {
+            // The text up to the damage (or the limit) is kept; the damage is an observation of
+            // its own.
+            rec.record(Source::Log { path: format!("{shown} (gzip stream)"), reason }, || Payload::Failed {
+                failure: Failure::Io,
+                message: msg,
+            });
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+/// A plain log larger than this is read from where the time window starts (found by
+/// bisecting its time stamps) rather than from its top, and its lines are numbered from
+/// there: counting the lines above would mean reading them.
+pub const WINDOW_SEEK_MIN: u64 = 64 << 20;
+
+/// Seconds of slack (ten minutes) before the window's start when bisecting: syslog lines are not quite in
+/// order (several writers), and the scanner drops the extra lines by their own stamps.
+const SEEK_SLACK: i64 = 600;
+
+/// The tail of a plain log: at most `cap` bytes, and for a file over [`WINDOW_SEEK_MIN`] only
+/// from where `window` starts. A file that large is never read from its top: its first kept
+/// line is numbered 1 and `skipped_bytes` says where it starts (lines counted from there).
+pub fn read_log_tail(path: &std::path::Path, cap: u64, window: &crate::time::WindowSpec, reference: i64) -> std::io::Result<Payload> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::open_regular(path)?;
+    let len = f.metadata()?.len();
+    if len <= WINDOW_SEEK_MIN {
+        return fs::read_tail(path, cap);
+    }
+    let mut start = len.saturating_sub(cap);
+    if let Some(since) = file_stamp(path, false, true, reference).and_then(|newest| window.resolve(Some(newest)).ok()).and_then(|w| w.since)
+    {
+        start = start.max(window_offset(&mut f, len, since - SEEK_SLACK, reference));
+    }
+    f.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::with_capacity((len - start).min(cap) as usize);
+    f.take(cap).read_to_end(&mut bytes)?;
+    let mut skipped_bytes = start;
+    if start > 0 {
+        // Drop the partial first line.
+        if let Some(nl) = memchr::memchr(b'\n', &bytes) {
+            bytes.drain(..=nl);
+            skipped_bytes += nl as u64 + 1;
+        }
+    }
+    let (text, lossy) = match String::from_utf8(bytes) {
+        Ok(s) => (s, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    };
+    Ok(Payload::Text { text, first_line: 1, skipped_bytes, lossy, exit: None })
+}
+
+/// The stamp of the first stamped line starting after byte `at`: a few KiB are read.
+fn stamp_after(f: &mut std::fs::File, at: u64, reference: i64) -> Option<i64> {
+    use std::io::{Read, Seek, SeekFrom};
+    f.seek(SeekFrom::Start(at)).ok()?;
+    let mut buf = Vec::new();
+    f.take(64 * 1024).read_to_end(&mut buf).ok()?;
+    let from = if at == 0 { 0 } else { memchr::memchr(b'\n', &buf)? + 1 };
+    String::from_utf8_lossy(&buf[from..]).lines().take(200).find_map(|l| crate::logscan::line::line_stamp(l, reference))
+}
+
+/// A byte offset before the first line stamped `since` or later, by bisection (about 20
+/// reads of 64 KiB on a 20 GB file).
+fn window_offset(f: &mut std::fs::File, len: u64, since: i64, reference: i64) -> u64 {
+    let (mut lo, mut hi) = (0u64, len);
+    while hi - lo > 64 * 1024 {
+        let mid = lo + (hi - lo) / 2;
+        match stamp_after(f, mid, reference) {
+            Some(t) if t >= since => hi = mid,
+            // Older, or no log line within reach (a hole, binary garbage): look later. Should
+            // the window start before such a stretch, the kept text starts after the window
+            // does, and the producer reports the cut.
+            _ => lo = mid,
+        }
+    }
+    lo
 }
 
 /// Decompress a gzip log (all members), keeping its last `cap` bytes at a line boundary. A
@@ -390,6 +479,7 @@ fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, reason: &
 pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payload, Option<String>)> {
     use std::io::Read;
     let f = fs::open_regular(path)?;
+    let mut inflated: u64 = 0;
     let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
     let cap = cap as usize;
     let mut buf: Vec<u8> = Vec::new();
@@ -404,6 +494,14 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
         match dec.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
+                inflated += n as u64;
+                if inflated > GZ_INFLATE_BUDGET {
+                    note = Some(format!(
+                        "gzip stream inflates past {} MiB (the decompression budget): read only that far",
+                        GZ_INFLATE_BUDGET >> 20
+                    ));
+                    break;
+                }
                 let mut data = &chunk[..n];
                 if overlong {
                     let Some(i) = memchr::memchr(b'\n', data) else { continue };
@@ -416,7 +514,7 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
                     buf.truncate(line_start);
                     overlong = true;
                 }
-                if buf.len() > cap.saturating_mul(2).max(1 << 20) {
+                if buf.len() > cap.saturating_add((cap / 8).max(1 << 20)) {
                     let cut = buf.len() - cap;
                     let cut = buf[cut..].iter().position(|&b| b == b'\n').map_or(cut, |p| cut + p + 1);
                     dropped_lines += buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
@@ -444,6 +542,10 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
     };
     Ok((Payload::Text { text, first_line: dropped_lines + 1, skipped_bytes: dropped_bytes, lossy, exit: None }, note))
 }
+
+/// Bytes a gzip log may inflate to before it is no longer read: a day of real mail log
+/// compresses ten to twenty times; a bomb thousands of times.
+pub const GZ_INFLATE_BUDGET: u64 = 1 << 30;
 
 /// A byte range of a log file (or a whole gzip file), streamed through the scanner in
 /// bounded memory: `logs stats` on files of any size.
@@ -635,11 +737,23 @@ pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i
         let mut dec = std::io::BufReader::new(dec);
         let mut last = None;
         let mut buf = Vec::new();
+        let mut inflated = 0u64;
         for _ in 0..if from_end { usize::MAX } else { 50 } {
             match read_line_capped(&mut dec, &mut buf) {
                 Ok((0, _)) | Err(_) => break,
-                Ok((_, true)) => continue,
-                Ok(_) => {}
+                Ok((n, true)) => {
+                    inflated += n;
+                    if inflated > GZ_INFLATE_BUDGET {
+                        break;
+                    }
+                    continue;
+                }
+                Ok((n, _)) => {
+                    inflated += n;
+                    if inflated > GZ_INFLATE_BUDGET {
+                        break;
+                    }
+                }
             }
             let l = String::from_utf8_lossy(&buf);
             if let Some(t) = stamp(l.trim_end_matches('\n')) {

@@ -24,6 +24,10 @@ use crate::parse::postconf::{config_of, Config};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Environment variable that sets the total log budget in MiB (default 256): the bytes of
+/// log text all logs together may keep, newest files first.
+pub const LOG_BUDGET_ENV: &str = "MAILSLEUTH_LOG_BUDGET_MIB";
+
 /// Settings shared by every collector.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -34,11 +38,27 @@ pub struct Options {
     pub command_timeout: Duration,
     /// At most this many bytes are kept of each log file (its tail).
     pub log_cap_bytes: u64,
+    /// At most this many bytes of log text are kept in all (newest files first).
+    pub log_total_bytes: u64,
+    /// The log time window the analysis will use: a large log is read from where it starts
+    /// (`why` sets it; the default, no window, reads each log's tail up to the cap).
+    pub window: crate::time::WindowSpec,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { root: PathBuf::from("/"), logs: Vec::new(), command_timeout: Duration::from_secs(5), log_cap_bytes: 256 << 20 }
+        Options {
+            root: PathBuf::from("/"),
+            logs: Vec::new(),
+            command_timeout: Duration::from_secs(5),
+            log_cap_bytes: 256 << 20,
+            log_total_bytes: std::env::var(LOG_BUDGET_ENV)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&m| m > 0)
+                .map_or(256 << 20, |m| m << 20),
+            window: crate::time::WindowSpec { all: true, ..Default::default() },
+        }
     }
 }
 

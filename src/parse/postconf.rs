@@ -292,7 +292,7 @@ mod props {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256), ..ProptestConfig::default() })]
 
         #[test]
         fn expansion_ends_within_its_bounds(refs in prop::collection::vec(prop::collection::vec((0usize..7, "[ ,.x{}$]{0,3}"), 0..12), 1..8)) {

@@ -16,8 +16,8 @@
 //! Pure: parses the listings in the bundle; never runs a command. Garbage lines are
 //! skipped.
 
-use crate::bundle::{Bundle, Observation, Payload, Source};
-use crate::model::FactSet;
+use crate::bundle::{Bundle, Failure, Observation, Payload, Source};
+use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
 use frontends::parse_firewalld;
 use frontends::parse_ufw;
@@ -142,6 +142,16 @@ pub const KINDS: &[KindSpec] = &[
             ("chain", FieldType::String, "the deciding chain"),
         ],
     },
+    KindSpec {
+        name: "packet_filter",
+        producer: "parser: nft list ruleset / iptables-save / ip6tables-save (ufw, firewall-cmd as fallback)",
+        doc: "the packet filter as a whole: rules loaded, an empty ruleset (everything is accepted), or no firewall tool installed",
+        fields: &[
+            ("state", FieldType::String, "rules, empty (no rule and no drop/reject policy in any listing read) or no_tool (neither nft nor iptables is installed)"),
+            ("rules", FieldType::Integer, "rules read in all listings"),
+            ("tools", FieldType::List, "the listings read: nft, iptables, ip6tables, ufw, firewalld"),
+        ],
+    },
 ];
 
 const FIREWALL_KINDS: &[&str] = &["firewall_block", "firewall_accept", "firewall_policy", "firewall_verdict"];
@@ -150,14 +160,46 @@ fn command_text<'a>(bundle: &'a Bundle, argv0: &str) -> Option<&'a Observation> 
     bundle.observations.iter().find(|o| matches!(&o.source, Source::Command { argv } if argv.first().map(String::as_str) == Some(argv0)))
 }
 
+/// Why no listing could be read.
+enum Unread {
+    /// Neither nft nor iptables is installed (nor a front-end): no tool to load rules with.
+    NoTool(Vec<String>),
+    Other(String),
+}
+
+/// The `packet_filter` fact of the listings read: how many rules, and whether the ruleset
+/// is empty (no rule, no chain that drops or rejects by default: everything is accepted).
+fn packet_filter(bundle: &Bundle, tables: &[Table]) -> Fact {
+    let rules: usize = tables.iter().flat_map(|t| &t.chains).map(|c| c.rules.len()).sum();
+    let closed = tables.iter().flat_map(|t| &t.chains).any(|c| c.policy.as_deref().is_some_and(|p| p != "accept"));
+    let tools: BTreeSet<&str> = tables.iter().map(|t| t.tool).collect();
+    let empty = rules == 0 && !closed;
+    let mut f = Fact::new("packet_filter")
+        .with("state", if empty { "empty" } else { "rules" })
+        .with("rules", rules as i64)
+        .with("tools", crate::model::Value::List(tools.iter().map(|t| crate::model::Value::from(*t)).collect()));
+    let what = if empty { "no packet filter rules: everything is accepted".to_string() } else { format!("{rules} rules read") };
+    for c in ["nft", "iptables-save", "ip6tables-save", "iptables-legacy-save", "ip6tables-legacy-save", "ufw", "firewall-cmd"] {
+        if let Some(o) = command_text(bundle, c).filter(|o| matches!(o.payload, Payload::Text { .. })) {
+            f = f.evidence(o.source.label(), what.clone()).from_observation(o.id);
+        }
+    }
+    f
+}
+
 /// The tables of every firewall listing in the bundle: the kernel's listings, or — only
 /// when none of them could be read — the front-ends'. `Err` says why nothing was readable.
-fn all_tables(bundle: &Bundle) -> Result<Vec<Table>, String> {
+fn all_tables(bundle: &Bundle) -> Result<Vec<Table>, Unread> {
     let mut problems = Vec::new();
+    let mut not_installed = Vec::new();
     let mut listing = |name: &str| -> Option<(&str, u32, String)> {
         let o = command_text(bundle, name)?;
         match &o.payload {
             Payload::Text { text, .. } => Some((text.as_str(), o.id, o.source.label())),
+            Payload::Failed { failure: Failure::NotInstalled, .. } => {
+                not_installed.push((o.source.label(), o.problem().unwrap_or_default()));
+                None
+            }
             _ => {
                 problems.push(format!("{}: {}", o.source.label(), o.problem().unwrap_or_default()));
                 None
@@ -199,22 +241,39 @@ fn all_tables(bundle: &Bundle) -> Result<Vec<Table>, String> {
         frontend_read = true;
         tables.extend(parse_firewalld(text, id, &label));
     }
-    match (frontend_read, problems.is_empty()) {
-        (true, _) => Ok(tables),
-        (false, true) => Err("not collected".to_string()),
-        (false, false) => Err(dedup_whys(&problems)),
+    match (frontend_read, problems.is_empty(), not_installed.is_empty()) {
+        (true, _, _) => Ok(tables),
+        // Every tool was looked for and none is there.
+        (false, true, false) => Err(Unread::NoTool(not_installed.into_iter().map(|(label, _)| label).collect())),
+        (false, true, true) => Err(Unread::Other("not collected".to_string())),
+        (false, false, _) => {
+            problems.extend(not_installed.into_iter().map(|(label, why)| format!("{label}: {why}")));
+            Err(Unread::Other(dedup_whys(&problems)))
+        }
     }
 }
 
 pub fn facts(bundle: &Bundle, out: &mut FactSet) {
     match all_tables(bundle) {
         Ok(tables) => {
+            out.push(packet_filter(bundle, &tables));
             let mut em = Emitter::default();
             tables_to_facts(&tables, &mut em);
             out.extend(em.facts);
         }
-        Err(why) => {
-            for kind in FIREWALL_KINDS {
+        Err(Unread::NoTool(looked)) => {
+            // Nothing can have loaded rules: no tool is a fact, not an unknown.
+            let mut f = Fact::new("packet_filter")
+                .with("state", "no_tool")
+                .with("rules", 0i64)
+                .with("tools", crate::model::Value::List(Vec::new()));
+            for label in looked {
+                f = f.evidence(label, "not installed: no firewall tool found, so no packet filter rules");
+            }
+            out.push(f);
+        }
+        Err(Unread::Other(why)) => {
+            for kind in FIREWALL_KINDS.iter().chain(["packet_filter"].iter()) {
                 out.unavailable(kind, "firewall rules (nft, iptables-save)", why.clone());
             }
         }
@@ -236,7 +295,6 @@ mod tests {
 
     use super::*;
     use crate::bundle::Bundle;
-    use crate::model::Fact;
 
     const NFT_INET: &str = include_str!("../../../tests/fixtures/captured/firewall/nft-inet-filter.txt");
     const NFT_FIREWALLD: &str = include_str!("../../../tests/fixtures/captured/firewall/nft-firewalld-style.txt");
@@ -489,15 +547,53 @@ mod tests {
         assert!(rows(&fs, "firewall_block").contains(&("input".into(), 587, "reject".into(), true, "inet".into())));
     }
 
+    fn packet_filter_state(fs: &FactSet) -> Vec<(String, i64)> {
+        fs.of_kind("packet_filter")
+            .map(|f| {
+                (f.get("state").and_then(|v| v.as_str()).unwrap_or("").to_string(), f.get("rules").and_then(|v| v.as_i64()).unwrap_or(-1))
+            })
+            .collect()
+    }
+
     #[test]
-    fn no_rules_no_verdicts_and_nothing_unavailable() {
+    fn an_empty_ruleset_is_a_fact_everything_is_accepted() {
         let fs = facts_of(&bundle(vec![
             obs(0, &["nft", "list", "ruleset"], text("")),
             obs(1, &["iptables-save"], text("")),
             obs(2, &["ip6tables-save"], text("")),
         ]));
-        assert!(fs.is_empty());
+        // No verdicts (nothing decides), nothing unavailable, and one fact saying so.
+        assert_eq!(packet_filter_state(&fs), [("empty".to_string(), 0)]);
+        let f = fs.of_kind("packet_filter").next().expect("packet_filter");
+        assert!(f.evidence.iter().any(|e| e.text.contains("everything is accepted")), "{:?}", f.evidence);
+        assert_eq!(fs.of_kind("firewall_verdict").count(), 0);
         assert!(fs.unavailable.is_empty());
+        // Chains with an accept policy and no rule are as empty; a drop policy is not.
+        let open = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+        let fs = facts_of(&bundle(vec![obs(0, &["iptables-save"], text(open))]));
+        assert_eq!(packet_filter_state(&fs), [("empty".to_string(), 0)]);
+        let closed = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+        let fs = facts_of(&bundle(vec![obs(0, &["iptables-save"], text(closed))]));
+        assert_eq!(packet_filter_state(&fs), [("rules".to_string(), 0)]);
+        let fs = facts_of(&bundle(vec![obs(0, &["nft", "list", "ruleset"], text(NFT_INET))]));
+        let st = packet_filter_state(&fs);
+        assert!(st.len() == 1 && st[0].0 == "rules" && st[0].1 > 0, "{st:?}");
+    }
+
+    #[test]
+    fn no_firewall_tool_installed_is_a_fact_not_an_unknown() {
+        let fs = facts_of(&bundle(vec![
+            obs(0, &["nft", "list", "ruleset"], not_found("nft")),
+            obs(1, &["iptables-save"], not_found("iptables-save")),
+            obs(2, &["ip6tables-save"], not_found("ip6tables-save")),
+        ]));
+        assert_eq!(packet_filter_state(&fs), [("no_tool".to_string(), 0)]);
+        assert!(fs.unavailable.is_empty(), "{:?}", fs.unavailable);
+        // One tool missing, the other not run: unknown, not "no tool".
+        let not_run = Payload::Failed { failure: crate::bundle::Failure::NotRun, message: "--root given: commands are not run".into() };
+        let fs = facts_of(&bundle(vec![obs(0, &["nft", "list", "ruleset"], not_found("nft")), obs(1, &["iptables-save"], not_run)]));
+        assert!(packet_filter_state(&fs).is_empty());
+        assert_eq!(fs.unavailable_for("packet_filter").len(), 1);
     }
 
     #[test]
@@ -509,9 +605,13 @@ mod tests {
         assert_eq!(u[0].why, "not run: --root given: commands are not run");
         let fs = facts_of(&bundle(vec![
             obs(0, &["nft", "list", "ruleset"], not_found("nft")),
-            obs(1, &["iptables-save"], not_found("iptables-save")),
+            obs(
+                1,
+                &["iptables-save"],
+                Payload::Failed { failure: crate::bundle::Failure::PermissionDenied, message: "permission denied".into() },
+            ),
         ]));
-        assert!(fs.unavailable_for("firewall_verdict")[0].why.contains("nft: not found"));
+        assert!(fs.unavailable_for("firewall_verdict")[0].why.contains("permission denied"));
     }
 
     #[test]
