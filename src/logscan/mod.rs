@@ -16,6 +16,7 @@
 //! sampled (the first lines and the last of each signature and status), never accumulated.
 
 pub mod classify;
+pub mod courier;
 pub mod failures;
 pub mod line;
 pub mod quickmatch;
@@ -674,6 +675,9 @@ pub struct ScanOptions {
     pub trend_span: Option<(i64, i64)>,
     /// Cluster the problem lines no signature knows (`logs unknown`).
     pub unknown: bool,
+    /// Sizes of messages known from elsewhere, by the scan's message key: Courier logs no
+    /// size for a deferred message; its queue's data files have it (courier.rs).
+    pub known_sizes: std::sync::Arc<std::collections::HashMap<u128, i64>>,
 }
 
 /// One file's share of the scan, as the report shows it.
@@ -838,7 +842,9 @@ impl<'m, 'k> Scanner<'m, 'k> {
         let (sig, words) = self.m.classify_and_words(&l);
         let loc = self.loc();
         let msg = l.message;
-        let qid = queue_id(msg).and_then(|q| pack_qid(q).map(|k| (q, k)));
+        // Courier names its messages `id=INODE.TIME.PID` inside the message (courier.rs).
+        let courier = courier::parse(l.program, msg);
+        let qid = queue_id(msg).and_then(|q| pack_qid(q).map(|k| (q, k))).or_else(|| courier.map(|c| (c.id, c.key)));
 
         if let Some(i) = sig {
             self.scan.segments[0].matched += 1;
@@ -879,6 +885,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
         let tick = self.scan.tick;
         let size = if words.has(Words::SIZE | Words::FROM) { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
         let status = if words.has(Words::STATUS | Words::TO) { field(msg, "status=") } else { None };
+        let (size, status) = (size.or(courier.and_then(|c| c.size)), status.or(courier.and_then(|c| c.status)));
         let removed = msg.len().checked_sub(b": removed".len()).is_some_and(|at| same_bytes(&msg.as_bytes()[at..], b": removed"));
         if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
             return;
@@ -890,16 +897,30 @@ impl<'m, 'k> Scanner<'m, 'k> {
         entry.touched = tick;
         if let Some(n) = size {
             entry.size = Some(n);
+        } else if entry.size.is_none() {
+            entry.size = self.opts.known_sizes.get(&key).copied();
         }
         if let Some(i) = sig {
             if entry.add_sig(i as u16) {
                 self.scan.sigs[i].messages += 1;
             }
         }
+        // A Courier failure's reason comes on its own line, before the status line.
+        let courier_reason = courier.and_then(|c| c.reason);
+        if let Some(reason) = courier_reason {
+            entry.fail = Some(self.scan.failures.failure_line(
+                reason_sig,
+                known_sig,
+                l.program,
+                reason,
+                failures::At { seg: loc.seg, line: loc.line, raw },
+            ));
+        }
         if let Some(st) = status {
             let si = status_index(st);
             entry.status = Some(si as u8);
-            if st == "deferred" || st == "bounced" {
+            let reason_seen = courier.is_some() && entry.fail.is_some();
+            if (st == "deferred" || st == "bounced") && !reason_seen {
                 entry.fail = Some(self.scan.failures.failure_line(
                     reason_sig,
                     known_sig,
@@ -920,8 +941,8 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
             agg.samples.add(loc, raw);
             if st == "deferred" || st == "bounced" {
-                let dest =
-                    field(msg, "to=<").map(|t| t.trim_end_matches('>')).map(|t| t.rsplit_once('@').map_or(t, |(_, d)| d)).unwrap_or("");
+                let to = courier.and_then(|c| c.addr).or_else(|| field(msg, "to=<").map(|t| t.trim_end_matches('>')));
+                let dest = to.map(|t| t.rsplit_once('@').map_or(t, |(_, d)| d)).unwrap_or("");
                 self.scan.destination(&dest.to_ascii_lowercase(), st == "bounced", sig, loc, raw);
             }
         }
@@ -1747,7 +1768,7 @@ pub fn trend_span(window: Window, oldest: Option<i64>, newest: Option<i64>) -> O
 impl ScanOptions {
     /// Lines inside `window`; the trend over the part of it the lines cover (`oldest` to `newest`).
     pub fn new(window: Window, reference: i64, oldest: Option<i64>, newest: Option<i64>, unknown: bool) -> ScanOptions {
-        ScanOptions { window, reference, trend_span: trend_span(window, oldest, newest), unknown }
+        ScanOptions { window, reference, trend_span: trend_span(window, oldest, newest), unknown, known_sizes: Default::default() }
     }
 }
 

@@ -11,6 +11,7 @@
 //! mailsleuth.
 
 pub mod command;
+pub mod courier;
 pub mod dns;
 pub mod firewall;
 pub mod fs;
@@ -204,6 +205,10 @@ pub fn collect(opts: &Options) -> Bundle {
     let dovecot = crate::parse::mailbox::dovecot_settings_of(&rec.observations);
     let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
+    let courier = courier::installed(opts);
+    if courier {
+        courier::collect(opts, &mut rec);
+    }
     let mut fs_paths = vec![
         plan.queue_directory.clone(),
         "/tmp".to_string(),
@@ -211,6 +216,9 @@ pub fn collect(opts: &Options) -> Bundle {
         plan.mail_spool_directory.clone(),
         "/home".to_string(),
     ];
+    if courier {
+        fs_paths.push(crate::parse::courier::QUEUE_DIR.to_string());
+    }
     fs_paths.dedup();
     fs::collect_statvfs(opts, &fs_paths, &mut rec);
     // After the mail configs: Postfix's maillog_file and Dovecot's log_path name log files.

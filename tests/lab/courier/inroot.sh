@@ -205,8 +205,19 @@ queue-fs-full)
 esac
 
 capture $OUT
-: > $OUT/why.txt
 log "captured"
+# mailsleuth itself, live inside the broken host, as an admin would run it (when the lab
+# was given a binary: courier-lab.sh's MAILSLEUTH_BIN; tests/courier_lab.rs does).
+if [[ -x /lab/mailsleuth ]]; then
+    t0=$(date +%s%N)
+    /lab/mailsleuth collect -o $OUT/bundle.json 2>$OUT/mailsleuth.err; echo "$?" > $OUT/collect.exit
+    t1=$(date +%s%N)
+    /lab/mailsleuth why --format json > $OUT/why.json 2>>$OUT/mailsleuth.err; echo "$?" > $OUT/why.exit
+    NO_COLOR=1 /lab/mailsleuth why > $OUT/why.txt 2>>$OUT/mailsleuth.err
+    log "mailsleuth collect $(( (t1 - t0) / 1000000 )) ms; why exit $(cat $OUT/why.exit)"
+else
+    : > $OUT/why.txt
+fi
 
 # ---------------------------------------------------------------------------
 # expectations
