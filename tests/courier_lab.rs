@@ -173,3 +173,57 @@ fn courier_founding_near_miss_live() {
     assert_no_postfix_in_not_checked(&why, &txt);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A fault diagnosed at rank 1 live, with "Not checked" free of Postfix; `check` looks at
+/// the report and the live facts.
+fn assert_rank1(scenario: &str, want: &str, check: impl FnOnce(&Json, &mailsleuth::model::FactSet)) {
+    if !lab_available() {
+        return;
+    }
+    let out = run(scenario, false);
+    let why = why(&out);
+    let txt = report(&out);
+    assert_eq!(ids(&why).first().map(String::as_str), Some(want), "{scenario}:\n{txt}");
+    assert_no_postfix_in_not_checked(&why, &txt);
+    check(&why, &facts(&out));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn courier_authdaemond_down_live() {
+    assert_rank1("authdaemond-down", "services.courier_authdaemond_down", |why, facts| {
+        assert!(!facts.of_kind("process").any(|p| s(p, "name") == "authdaemond"), "authdaemond was stopped");
+        // The two messages queued before authdaemond stopped are deferred by courierd itself
+        // ("450 Service temporarily unavailable.") and explained by this cause.
+        assert_eq!(why["accounting"]["deferred"]["total"], 2, "{}", why["accounting"]);
+        assert_eq!(why["accounting"]["deferred"]["explained"], 2, "{}", why["accounting"]);
+        assert_eq!(why["diagnoses"][0]["fix"][0], "authdaemond start");
+        let q = facts.of_kind("queue_reason").next().expect("queue_reason from the control files");
+        assert_eq!(s(q, "reason"), "450 Service temporarily unavailable.");
+    });
+}
+
+#[test]
+fn courier_maildir_owned_by_root_live() {
+    assert_rank1("maildir-root-owned", "permissions.maildir_not_owned", |why, facts| {
+        let md =
+            facts.of_kind("path_stat").find(|f| s(f, "path") == "/home/alice/Maildir").expect("Maildir stat (from maildroprc's DEFAULT)");
+        assert_eq!((s(md, "owner"), n(md, "mode")), ("root", 0o700));
+        assert_eq!(why["accounting"]["deferred"]["total"], 9, "{}", why["accounting"]);
+        assert_eq!(why["accounting"]["deferred"]["explained"], 9, "{}", why["accounting"]);
+        let fix = why["diagnoses"][0]["fix"].to_string();
+        assert!(fix.contains("chown -R alice: /home/alice/Maildir") && fix.contains("courier flush"), "{fix}");
+    });
+}
+
+#[test]
+fn courier_queue_file_system_full_live() {
+    assert_rank1("queue-fs-full", "space.courier_queue_fs_full", |why, facts| {
+        let fs = facts.of_kind("fs_usage").find(|f| s(f, "path") == "/var/lib/courier").expect("statvfs /var/lib/courier");
+        assert!(n(fs, "free_bytes") < 64 * 1024, "{fs:?}");
+        // Nothing was queued: the senders keep their mail.
+        assert_eq!(why["accounting"]["deferred"]["total"], 0);
+        let evidence = why["diagnoses"][0]["evidence"].to_string();
+        assert!(evidence.contains("No space left on device"), "{evidence}");
+    });
+}

@@ -313,7 +313,7 @@ fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::bundle::Observa
 
 fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
     let cfg = crate::parse::postconf::config_from(&bundle.observations).unwrap_or_default();
-    let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle));
+    let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle)).with_courier(&bundle.observations);
     let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
     let all = mail_users(passwd, plan.first_uid, usize::MAX).len();
     if all > MAX_USERS {

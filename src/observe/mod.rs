@@ -203,7 +203,7 @@ pub fn collect(opts: &Options) -> Bundle {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
     let dovecot = crate::parse::mailbox::dovecot_settings_of(&rec.observations);
-    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
+    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot).with_courier(&rec.observations);
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
     let courier = courier::installed(opts);
     if courier {

@@ -59,6 +59,32 @@ impl MailboxPlan {
             spool: cfg.value("mail_spool_directory").filter(|v| !v.is_empty()).unwrap_or_else(|| "/var/mail".into()),
         }
     }
+    /// On a host with neither Postfix's home_mailbox nor Dovecot's mail_location (Courier
+    /// MTA delivering with maildrop or courierlocal): the Maildir maildroprc's `DEFAULT`
+    /// (`$HOME/Maildir/`) or courierd's `DEFAULTDELIVERY` (`./Maildir`) names.
+    pub fn with_courier(mut self, observations: &[crate::bundle::Observation]) -> MailboxPlan {
+        if !self.home_mailbox.is_empty() || !self.mail_location.is_empty() {
+            return self;
+        }
+        let var = |path: &str, name: &str| {
+            observations
+                .iter()
+                .filter(|o| matches!(&o.source, Source::File { path: p } if p == path))
+                .find_map(|o| o.text())
+                .and_then(|t| super::mailconf::parse_shell_vars(t).into_iter().rev().find(|(k, _, _)| k == name).map(|(_, v, _)| v))
+        };
+        let from_maildrop = ["/etc/maildroprc", "/etc/courier/maildroprc"]
+            .iter()
+            .find_map(|p| var(p, "DEFAULT"))
+            .and_then(|v| v.strip_prefix("$HOME/").map(str::to_string));
+        let from_courierd = var("/etc/courier/courierd", "DEFAULTDELIVERY").and_then(|v| v.strip_prefix("./").map(str::to_string));
+        if let Some(md) = from_maildrop.or(from_courierd).filter(|m| !m.is_empty() && !m.contains(['$', ' ', '|'])) {
+            let md = md.trim_end_matches('/');
+            // maildrop and courierlocal take a path ending in `/` (or `./Maildir`) for a Maildir.
+            self.home_mailbox = format!("{md}/");
+        }
+        self
+    }
     /// (user, format, path) for every mail user.
     pub fn mailboxes(&self, users: &[User]) -> Vec<(User, &'static str, String)> {
         users
@@ -91,3 +117,29 @@ pub fn dovecot_settings_of(observations: &[crate::bundle::Observation]) -> Vec<(
 
 /// At most this many users' mailboxes are inspected.
 pub const MAX_USERS: usize = 2000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{Observation, Payload};
+
+    fn file(path: &str, text: &str) -> Observation {
+        Observation { id: 0, source: Source::File { path: path.into() }, at: 0, elapsed_ms: 0, payload: Payload::text(text) }
+    }
+
+    // The Courier lab's configuration (tests/fixtures/captured/courier/founding/etc).
+    #[test]
+    fn courier_maildroprc_default_names_the_maildir() {
+        let cfg = Config::default();
+        let obs = vec![
+            file("/etc/courier/courierd", "DEFAULTDELIVERY=\"| /usr/bin/maildrop\"\n"),
+            file("/etc/maildroprc", "# lab\nDEFAULT=\"$HOME/Maildir/\"\nxfilter \"/usr/bin/spamc\"\n"),
+        ];
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(&obs);
+        assert_eq!(maildir_of("/home/alice", "alice", &plan.home_mailbox, &plan.mail_location).as_deref(), Some("/home/alice/Maildir"));
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(&[file("/etc/courier/courierd", "DEFAULTDELIVERY=./Maildir\n")]);
+        assert_eq!(plan.home_mailbox, "Maildir/");
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(&[file("/etc/courier/courierd", "DEFAULTDELIVERY=\"| /usr/bin/maildrop\"\n")]);
+        assert_eq!(plan.home_mailbox, "");
+    }
+}
