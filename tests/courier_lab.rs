@@ -101,7 +101,12 @@ fn assert_no_postfix_in_not_checked(why: &Json, txt: &str) {
     for word in ["Postfix", "postfix", "postqueue", "postconf", "master.cf"] {
         assert!(!unavailable.contains(word), "not checked names {word} on a Courier host: {unavailable}");
     }
-    assert!(!txt.contains("postqueue"), "a Postfix command on a Courier host:\n{txt}");
+    for d in why["diagnoses"].as_array().into_iter().flatten() {
+        let fix = d["fix"].to_string();
+        for cmd in ["postqueue", "postfix ", "postconf", "postsuper", "postmap", "qshape"] {
+            assert!(!fix.contains(cmd), "a Postfix command ({cmd}) in the fix of {} on a Courier host:\n{txt}", d["id"]);
+        }
+    }
     assert_eq!(why["mta"][0]["name"], "courier", "{}", why["mta"]);
 }
 

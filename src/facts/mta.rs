@@ -19,19 +19,20 @@ pub const KINDS: &[KindSpec] = &[KindSpec {
         ("flush", FieldType::String, "retry every queued message now (a command; render it with `|words`)"),
         ("show_queue", FieldType::String, "list the queue (a command; `|words`)"),
         ("restart", FieldType::String, "restart the MTA so it rereads its configuration (a command; `|words`)"),
+        ("queue_shape", FieldType::String, "the deferred queue by destination and age (Postfix's qshape; none on Courier)"),
     ],
 }];
 
-/// name, label, diagnosed, flush, show_queue, restart. Constants of ours, never host text:
+/// name, label, diagnosed, flush, show_queue, restart, queue_shape. Constants of ours, never host text:
 /// that is what lets a rule render them with `|words` (each word quoted alone).
-const MTAS: &[(&str, &str, bool, &str, &str, &str)] = &[
-    ("postfix", "Postfix", true, "postqueue -f", "postqueue -p", "postfix reload"),
-    ("courier", "Courier MTA", true, "courier flush", "mailq", "courier restart"),
-    ("exim", "Exim", false, "", "", ""),
-    ("opensmtpd", "OpenSMTPD", false, "", "", ""),
+const MTAS: &[(&str, &str, bool, &str, &str, &str, &str)] = &[
+    ("postfix", "Postfix", true, "postqueue -f", "postqueue -p", "postfix reload", "qshape deferred"),
+    ("courier", "Courier MTA", true, "courier flush", "mailq", "courier restart", ""),
+    ("exim", "Exim", false, "", "", "", ""),
+    ("opensmtpd", "OpenSMTPD", false, "", "", "", ""),
     // Postfix, Courier and Exim all install a /usr/sbin/sendmail: Sendmail only when no
     // other MTA is there (see `detect`).
-    ("sendmail", "Sendmail", false, "", "", ""),
+    ("sendmail", "Sendmail", false, "", "", "", ""),
 ];
 
 /// The MTAs of the host, best known first.
@@ -60,9 +61,9 @@ pub fn detect(facts: &FactSet) -> Vec<(&'static str, &'static str)> {
 
 pub fn facts(out: &mut FactSet) {
     for (name, via) in detect(out) {
-        let Some(&(_, label, diagnosed, flush, show, restart)) = MTAS.iter().find(|m| m.0 == name) else { continue };
+        let Some(&(_, label, diagnosed, flush, show, restart, shape)) = MTAS.iter().find(|m| m.0 == name) else { continue };
         let mut f = Fact::new("mta").with("name", name).with("label", label).with("diagnosed", diagnosed).with("via", via);
-        for (k, v) in [("flush", flush), ("show_queue", show), ("restart", restart)] {
+        for (k, v) in [("flush", flush), ("show_queue", show), ("restart", restart), ("queue_shape", shape)] {
             if !v.is_empty() {
                 f.set(k, v);
             }
