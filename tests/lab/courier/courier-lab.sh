@@ -34,7 +34,8 @@ ensure_base() {
     mkdir -p "$CACHE"
     if [[ ! -s $TARBALL ]]; then
         echo "courier-lab: building $TARBALL (mmdebstrap $SUITE)…" >&2
-        mmdebstrap --variant=apt --include=$PKGS $SUITE "$TARBALL.part" >&2
+        # --format=tar: the target name ends in .part, from which mmdebstrap would guess a directory.
+        mmdebstrap --variant=apt --format=tar --include=$PKGS $SUITE "$TARBALL.part" >&2
         mv "$TARBALL.part" "$TARBALL"
     fi
     rm -rf "$BASE.part"; mkdir -p "$BASE.part"
