@@ -232,3 +232,30 @@ fn courier_queue_file_system_full_live() {
         assert!(evidence.contains("No space left on device"), "{evidence}");
     });
 }
+
+#[test]
+fn courier_local_domain_missing_from_esmtpacceptmailfor_live() {
+    assert_rank1("domain-not-accepted", "config.courier_domain_not_accepted", |why, facts| {
+        assert!(facts.of_kind("courier_domain").any(|d| s(d, "domain") == "lab.example" && s(d, "list") == "locals"));
+        let d = &why["diagnoses"][0];
+        assert!(d["title"].as_str().unwrap_or("").contains("lab.example"), "{d}");
+        assert_eq!(
+            d["fix"],
+            serde_json::json!(["echo lab.example > /etc/courier/esmtpacceptmailfor.dir/lab.example", "makeacceptmailfor"])
+        );
+    });
+}
+
+#[test]
+fn courier_domain_accepted_near_miss_live() {
+    if !lab_available() {
+        return;
+    }
+    let out = run("domain-accepted", false);
+    let why = why(&out);
+    let found = ids(&why);
+    // The refused relay attempt (bob@elsewhere.example) is not a configuration fault.
+    assert!(!found.iter().any(|i| i == "config.courier_domain_not_accepted"), "{found:?}\n{}", report(&out));
+    assert!(found.iter().all(|i| i.starts_with("services.spamd")), "{found:?}\n{}", report(&out));
+    let _ = std::fs::remove_dir_all(&out);
+}
