@@ -259,3 +259,12 @@ fn courier_domain_accepted_near_miss_live() {
     assert!(found.iter().all(|i| i.starts_with("services.spamd")), "{found:?}\n{}", report(&out));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn courier_maildroprc_that_does_not_parse_live() {
+    assert_rank1("maildroprc-broken", "delivery.maildroprc_broken", |why, _| {
+        assert_eq!(why["accounting"]["deferred"]["total"], 9, "{}", why["accounting"]);
+        assert_eq!(why["accounting"]["deferred"]["explained"], 9, "{}", why["accounting"]);
+        assert_eq!(why["diagnoses"][0]["fix"], serde_json::json!(["vi /etc/maildroprc", "courier flush"]));
+    });
+}

@@ -24,7 +24,7 @@ TARBALL=$CACHE/root.tar
 SUITE=bookworm
 PKGS=courier-mta,maildrop,spamc,courier-authdaemon,procps,python3-minimal,strace,netbase
 LAB_TIMEOUT=${LAB_TIMEOUT:-180}
-SCENARIOS="founding founding-near-miss authdaemond-down authdaemond-never-started maildir-root-owned queue-fs-full domain-not-accepted domain-accepted"
+SCENARIOS="founding founding-near-miss authdaemond-down authdaemond-never-started maildir-root-owned queue-fs-full domain-not-accepted domain-accepted maildroprc-broken"
 
 die() { echo "courier-lab: $*" >&2; exit 2; }
 

@@ -149,6 +149,10 @@ DEFAULT="$HOME/Maildir/"
 xfilter "/usr/bin/spamc"
 MDRC
 
+if [[ $SCEN = maildroprc-broken ]]; then
+    # an edit gone wrong: an unterminated condition in the global filter file
+    printf 'if (/^Subject: .*lab/\n{\n' >> /etc/maildroprc
+fi
 if [[ $SCEN = maildir-root-owned ]]; then
     chown -R root:root /home/alice/Maildir; chmod 0700 /home/alice/Maildir
 fi
@@ -282,6 +286,9 @@ domain-accepted)
     expect "deliveries (success)" "$(count 'courierlocal: id=.*,success: Message delivered')" -eq 3
     expect "Relaying denied (the relay attempt only)" "$(count 'to=<bob@elsewhere.example>: 513 Relaying denied')" -eq 1
     expect "mailq messages" "$QN" -eq 0 ;;
+maildroprc-broken)
+    expect "deliveries (success)" "$(count ',success: ')" -eq 0
+    expect "courierlocal deferrals" "$(count 'courierlocal: id=.*,status: deferred')" -eq 9 ;;
 queue-fs-full)
     expect "submit ENOSPC lines" "$(count 'submit: No space left on device')" -ge 9
     expect "SMTP DATA refused 432" "$(count '^S: 432 ' $OUT/smtp-dialogue.txt)" -eq 9
