@@ -150,6 +150,30 @@ enum Command {
         #[command(subcommand)]
         action: LogsCmd,
     },
+    /// The log-signature catalogue: scaffold a new signature from a sample line.
+    Signatures {
+        #[command(subcommand)]
+        action: SignaturesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SignaturesCmd {
+    /// Write DIR/signatures/PROGRAM/NAME.ron: a signature whose regex is the sample line's
+    /// message generalised (ids, numbers, addresses, hosts) and whose example is the sample.
+    New {
+        /// PROGRAM/NAME, e.g. opendkim/key_not_secure
+        spec: String,
+        /// The sample log line (a sample of `logs unknown`).
+        #[arg(long)]
+        line: String,
+        /// Its category (see the README's taxonomy).
+        #[arg(long, default_value = "other")]
+        category: String,
+        /// `knowledge` in a project checkout, or a directory to give `--rules`.
+        #[arg(long, value_name = "DIR", default_value = "knowledge")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +186,10 @@ enum LogsCmd {
         kb: Kb,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Skip the exact signatures: only the generic layers (program readings, structure)
+        /// read the lines (what `scripts/eval-corpus.py --by-source` measures).
+        #[arg(long)]
+        no_signatures: bool,
     },
     /// Overview of mail logs: deliveries by status, deferral reasons by destination and by
     /// signature, the size split, warnings/fatals/panics, and trends. Without FILE: the mail
@@ -356,9 +384,15 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             print_facts(&b, &k, &spec, kind.as_deref(), format)
         }
         Command::Rules { action } => rules(action),
-        Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
+        Command::Logs { action: LogsCmd::Classify { input, kb, format, no_signatures } } => {
             let k = load_kb(&kb)?;
-            classify(&k, &input, format)
+            classify(&k, &input, format, no_signatures)
+        }
+        Command::Signatures { action: SignaturesCmd::New { spec, line, category, dir } } => {
+            let p = mailsleuth::scaffold::new_signature(&dir, &spec, &line, &category)?;
+            println!("wrote {}", p.display());
+            println!("Now: check the regex and the meaning, then `mailsleuth logs classify --rules DIR FILE` (DIR: the folder holding signatures/) or, in a checkout, `cargo test --test signatures`.");
+            Ok(0)
         }
         Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false),
         Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true),
@@ -389,7 +423,7 @@ fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
 }
 
 fn print_facts(b: &Bundle, k: &Knowledge, window: &mailsleuth::time::WindowSpec, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
-    let facts = mailsleuth::facts::parse::facts_in_window(b, k, window);
+    let facts = mailsleuth::facts::facts_in_window(b, k, window);
     match format {
         Format::Json => println!("{}", mailsleuth::report::facts::json(b, &facts, kind)?),
         Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind)),
@@ -418,7 +452,8 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn classify(k: &Knowledge, input: &Path, format: Format) -> Result<u8, Fail> {
+fn classify(k: &Knowledge, input: &Path, format: Format, no_signatures: bool) -> Result<u8, Fail> {
+    let exact: &[mailsleuth::kb::signature::Signature] = if no_signatures { &[] } else { &k.signatures };
     use std::io::{BufReader, Read, Write};
     let reader: Box<dyn Read> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -437,20 +472,21 @@ fn classify(k: &Knowledge, input: &Path, format: Format) -> Result<u8, Fail> {
         }
         n += 1;
         let line = String::from_utf8_lossy(&buf);
-        let c = mailsleuth::logscan::classify::classify_line(&k.signatures, &line);
+        let c = mailsleuth::logscan::classify::read_line(exact, &k.families, &line);
         match format {
             Format::Json => {
                 let v = serde_json::json!({
                     "line": n,
-                    "signature": c.as_ref().map(|(s, _)| s.id.as_str()),
-                    "category": c.as_ref().map(|(s, _)| s.category.as_str()),
-                    "severity": c.as_ref().map(|(s, _)| s.severity.as_str()),
-                    "captures": c.as_ref().map(|(_, caps)| caps.clone()).unwrap_or_default(),
+                    "signature": c.as_ref().map(|r| r.id.as_str()),
+                    "category": c.as_ref().map(|r| r.category.as_str()),
+                    "severity": c.as_ref().map(|r| r.severity.as_str()),
+                    "layer": c.as_ref().map(|r| r.layer.as_str()),
+                    "captures": c.as_ref().map(|r| r.captures.clone()).unwrap_or_default(),
                 });
                 writeln!(out, "{v}")?;
             }
             Format::Human => {
-                let label = c.as_ref().map(|(s, _)| format!("{} [{}]", s.id, s.category)).unwrap_or_else(|| "-".into());
+                let label = c.as_ref().map(mailsleuth::logscan::classify::label).unwrap_or_else(|| "-".into());
                 writeln!(out, "{n}\t{label}")?;
             }
         }

@@ -84,7 +84,7 @@ fn facts(out: &Path) -> mailsleuth::model::FactSet {
     let bundle: Bundle = serde_json::from_str(&text).expect("bundle parses");
     assert!(bundle.live, "the bundle was collected live inside the lab");
     let k = mailsleuth::load_knowledge(&[], false).expect("knowledge base");
-    mailsleuth::facts::parse::facts_from(&bundle, &k)
+    mailsleuth::facts::facts_from(&bundle, &k)
 }
 
 fn s<'a>(f: &'a Fact, k: &str) -> &'a str {

@@ -19,7 +19,9 @@ pub mod logs;
 pub mod net;
 pub mod services;
 
-use crate::bundle::{Bundle, Observation, Payload, Source, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::bundle::{select, Bundle, Observation, Payload, Source, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::parse::mailconf::{dovecot_effective, DovecotSetting};
+use crate::parse::postconf::{config_of, Config};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -152,6 +154,18 @@ impl Default for Recorder {
     }
 }
 
+/// Postfix's configuration from the observations (`postconf -n`, else main.cf, with `postconf
+/// -d`'s defaults): selected by `bundle::select`, parsed by `parse::postconf`.
+pub(crate) fn config_from(observations: &[Observation]) -> Option<Config> {
+    let (text, origin, id) = select::postfix_config(observations)?;
+    Some(config_of(text, origin, Some(id), select::postfix_defaults(observations)))
+}
+
+/// Dovecot's effective settings from the observations.
+pub(crate) fn dovecot_from(observations: &[Observation]) -> Vec<DovecotSetting> {
+    dovecot_effective(&select::dovecot_sources(observations))
+}
+
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -189,8 +203,9 @@ pub fn collect(opts: &Options) -> Bundle {
     if opts.live() {
         command::collect_postconf(opts, &mut rec);
     }
-    let plan = crate::parse::postconf::plan_from(&rec.observations);
-    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
+    // The configuration is parsed once, here, for every collector that plans with it.
+    let cfg = config_from(&rec.observations).unwrap_or_default();
+    let plan = crate::parse::postconf::Plan::of(&cfg);
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
     fs::collect_config_paths(opts, &cfg, &mut rec);
@@ -202,8 +217,11 @@ pub fn collect(opts: &Options) -> Bundle {
     if !postqueue_ok {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
-    let dovecot = crate::parse::mailbox::dovecot_settings_of(&rec.observations);
-    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot).with_courier(&rec.observations);
+    let dovecot = dovecot_from(&rec.observations);
+    let file_text =
+        |path: &str| rec.observations.iter().find(|o| matches!(&o.source, Source::File { path: p } if p == path)).and_then(|o| o.text());
+    let maildroprc = file_text("/etc/maildroprc").or_else(|| file_text("/etc/courier/maildroprc"));
+    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot).with_courier(maildroprc, file_text("/etc/courier/courierd"));
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
     let courier = courier::installed(opts);
     if courier {
@@ -222,7 +240,7 @@ pub fn collect(opts: &Options) -> Bundle {
     fs_paths.dedup();
     fs::collect_statvfs(opts, &fs_paths, &mut rec);
     // After the mail configs: Postfix's maillog_file and Dovecot's log_path name log files.
-    let log_cfg = logs::LogConfig::from_observations(&rec.observations);
+    let log_cfg = logs::LogConfig::new(&cfg, &dovecot);
     logs::collect_logs(opts, &log_cfg, &mut rec);
     services::collect(opts, &cfg, &mut rec);
     net::collect(opts, &cfg, &mut rec);

@@ -1,8 +1,8 @@
 //! Where mailboxes live: mail users from passwd, each user's Maildir from Postfix's
 //! `home_mailbox` and Dovecot's `mail_location`, and the plan the collector follows.
 
+use super::mailconf::DovecotSetting;
 use super::postconf::Config;
-use crate::bundle::Source;
 
 /// A real user from passwd: (name, uid, gid, home).
 pub type User = (String, u32, u32, String);
@@ -50,8 +50,8 @@ pub struct MailboxPlan {
 }
 
 impl MailboxPlan {
-    pub fn new(cfg: &Config, dovecot: &[(String, String, String)]) -> MailboxPlan {
-        let dv = |k: &str| dovecot.iter().rev().find(|(s, n, _)| s.is_empty() && n == k).map(|(_, _, v)| v.clone());
+    pub fn new(cfg: &Config, dovecot: &[DovecotSetting]) -> MailboxPlan {
+        let dv = |k: &str| dovecot.iter().rev().find(|(s, n, _, _)| s.is_empty() && n == k).map(|(_, _, v, _)| v.clone());
         MailboxPlan {
             first_uid: dv("first_valid_uid").and_then(|v| v.parse().ok()).unwrap_or(1000),
             home_mailbox: cfg.value("home_mailbox").unwrap_or_default(),
@@ -60,24 +60,18 @@ impl MailboxPlan {
         }
     }
     /// On a host with neither Postfix's home_mailbox nor Dovecot's mail_location (Courier
-    /// MTA delivering with maildrop or courierlocal): the Maildir maildroprc's `DEFAULT`
-    /// (`$HOME/Maildir/`) or courierd's `DEFAULTDELIVERY` (`./Maildir`) names.
-    pub fn with_courier(mut self, observations: &[crate::bundle::Observation]) -> MailboxPlan {
+    /// MTA delivering with maildrop or courierlocal): the Maildir that maildroprc's `DEFAULT`
+    /// (`$HOME/Maildir/`, text of /etc/maildroprc or /etc/courier/maildroprc) or courierd's
+    /// `DEFAULTDELIVERY` (`./Maildir`, text of /etc/courier/courierd) names.
+    pub fn with_courier(mut self, maildroprc: Option<&str>, courierd: Option<&str>) -> MailboxPlan {
         if !self.home_mailbox.is_empty() || !self.mail_location.is_empty() {
             return self;
         }
-        let var = |path: &str, name: &str| {
-            observations
-                .iter()
-                .filter(|o| matches!(&o.source, Source::File { path: p } if p == path))
-                .find_map(|o| o.text())
-                .and_then(|t| super::mailconf::parse_shell_vars(t).into_iter().rev().find(|(k, _, _)| k == name).map(|(_, v, _)| v))
+        let var = |text: Option<&str>, name: &str| {
+            text.and_then(|t| super::mailconf::parse_shell_vars(t).into_iter().rev().find(|(k, _, _)| k == name).map(|(_, v, _)| v))
         };
-        let from_maildrop = ["/etc/maildroprc", "/etc/courier/maildroprc"]
-            .iter()
-            .find_map(|p| var(p, "DEFAULT"))
-            .and_then(|v| v.strip_prefix("$HOME/").map(str::to_string));
-        let from_courierd = var("/etc/courier/courierd", "DEFAULTDELIVERY").and_then(|v| v.strip_prefix("./").map(str::to_string));
+        let from_maildrop = var(maildroprc, "DEFAULT").and_then(|v| v.strip_prefix("$HOME/").map(str::to_string));
+        let from_courierd = var(courierd, "DEFAULTDELIVERY").and_then(|v| v.strip_prefix("./").map(str::to_string));
         if let Some(md) = from_maildrop.or(from_courierd).filter(|m| !m.is_empty() && !m.contains(['$', ' ', '|'])) {
             let md = md.trim_end_matches('/');
             // maildrop and courierlocal take a path ending in `/` (or `./Maildir`) for a Maildir.
@@ -97,49 +91,24 @@ impl MailboxPlan {
     }
 }
 
-/// Dovecot's settings as (section, name, value): `doveconf -n` when it ran, else the
-/// configuration files read.
-pub fn dovecot_settings_of(observations: &[crate::bundle::Observation]) -> Vec<(String, String, String)> {
-    let mut v = Vec::new();
-    let doveconf = observations
-        .iter()
-        .filter(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")))
-        .find_map(|o| o.text());
-    if let Some(t) = doveconf {
-        v.extend(super::mailconf::parse_dovecot(t));
-    } else {
-        for o in observations.iter().filter(|o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/"))) {
-            v.extend(super::mailconf::parse_dovecot(o.text().unwrap_or("")));
-        }
-    }
-    v
-}
-
 /// At most this many users' mailboxes are inspected.
 pub const MAX_USERS: usize = 2000;
 
 #[cfg(test)]
-mod tests {
+mod courier_tests {
     use super::*;
-    use crate::bundle::{Observation, Payload};
-
-    fn file(path: &str, text: &str) -> Observation {
-        Observation { id: 0, source: Source::File { path: path.into() }, at: 0, elapsed_ms: 0, payload: Payload::text(text) }
-    }
 
     // The Courier lab's configuration (tests/fixtures/captured/courier/founding/etc).
     #[test]
     fn courier_maildroprc_default_names_the_maildir() {
         let cfg = Config::default();
-        let obs = vec![
-            file("/etc/courier/courierd", "DEFAULTDELIVERY=\"| /usr/bin/maildrop\"\n"),
-            file("/etc/maildroprc", "# lab\nDEFAULT=\"$HOME/Maildir/\"\nxfilter \"/usr/bin/spamc\"\n"),
-        ];
-        let plan = MailboxPlan::new(&cfg, &[]).with_courier(&obs);
+        let courierd = "DEFAULTDELIVERY=\"| /usr/bin/maildrop\"\n";
+        let maildroprc = "# lab\nDEFAULT=\"$HOME/Maildir/\"\nxfilter \"/usr/bin/spamc\"\n";
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(Some(maildroprc), Some(courierd));
         assert_eq!(maildir_of("/home/alice", "alice", &plan.home_mailbox, &plan.mail_location).as_deref(), Some("/home/alice/Maildir"));
-        let plan = MailboxPlan::new(&cfg, &[]).with_courier(&[file("/etc/courier/courierd", "DEFAULTDELIVERY=./Maildir\n")]);
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(None, Some("DEFAULTDELIVERY=./Maildir\n"));
         assert_eq!(plan.home_mailbox, "Maildir/");
-        let plan = MailboxPlan::new(&cfg, &[]).with_courier(&[file("/etc/courier/courierd", "DEFAULTDELIVERY=\"| /usr/bin/maildrop\"\n")]);
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(None, Some(courierd));
         assert_eq!(plan.home_mailbox, "");
     }
 }
