@@ -13,9 +13,11 @@ pub const SOFTWARE: &[(&str, &str)] = &[
     ("procmail", "/usr/bin/procmail"),
     ("courier", "/usr/sbin/courier"),
     ("courier", "/usr/lib/courier/courierd"),
+    ("courier", "/usr/lib/courier/courier/courierd"),
     ("courier", "/etc/courier"),
     ("exim", "/usr/sbin/exim4"),
     ("sendmail", "/usr/sbin/sendmail"),
+    ("opensmtpd", "/usr/sbin/smtpd"),
 ];
 
 /// The configuration each mail system cannot start without (also in [`SOFTWARE`], so it is

@@ -521,12 +521,14 @@ fn optional_names(when: &[crate::kb::rule::Condition]) -> std::collections::BTre
 }
 
 /// Whether a template cites an `Optional` alias or variable that this solution did not bind.
+/// Whether a template cites an Optional fact that is absent, or a field an Optional fact
+/// does not have (`{mta.queue_shape}`: Courier has no qshape): then the line is left out.
 fn cites_unbound_optional(t: &str, optional: &std::collections::BTreeSet<String>, b: &Binding) -> bool {
     let Ok(pieces) = template::parse(t) else { return false };
     pieces.iter().any(|p| match p {
         template::Piece::Ref { path, .. } => {
             let name = path.split('.').next().unwrap_or(path);
-            optional.contains(name) && !b.aliases.contains_key(name) && !b.vars.contains_key(name)
+            optional.contains(name) && !b.vars.contains_key(name)
         }
         template::Piece::Text(_) => false,
     })

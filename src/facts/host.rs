@@ -310,7 +310,9 @@ fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::bundle::Observa
 }
 
 fn mailbox_facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSetting], out: &mut FactSet) {
-    let plan = MailboxPlan::new(&cfg.cloned().unwrap_or_default(), dovecot);
+    let text = |p: &str| bundle.file(p).and_then(|o| o.text());
+    let plan = MailboxPlan::new(&cfg.cloned().unwrap_or_default(), dovecot)
+        .with_courier(text("/etc/maildroprc").or_else(|| text("/etc/courier/maildroprc")), text("/etc/courier/courierd"));
     let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
     let all = mail_users(passwd, plan.first_uid, usize::MAX).len();
     if all > MAX_USERS {

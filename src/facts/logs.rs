@@ -142,7 +142,9 @@ pub fn oldest_stamp(bundle: &Bundle) -> Option<i64> {
 pub fn scan_bundle(bundle: &Bundle, k: &Knowledge, spec: &crate::time::WindowSpec, unknown: bool) -> (LogStats, Vec<String>, bool) {
     let newest = newest_stamp(bundle);
     let window = spec.resolve(newest).unwrap_or_default();
-    let opts = ScanOptions::new(window, bundle.created_at as i64, oldest_stamp(bundle), newest, unknown);
+    let mut opts = ScanOptions::new(window, bundle.created_at as i64, oldest_stamp(bundle), newest, unknown);
+    // Courier's deferral lines carry no size: its queue has them, joined by message id.
+    opts.known_sizes = std::sync::Arc::new(super::courier::queue_sizes(bundle));
     let threads = logscan::default_threads();
     let mut problems = Vec::new();
     let mut read_any = false;

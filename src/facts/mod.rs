@@ -4,6 +4,7 @@
 //! or ask DNS. That is what lets an old bundle be re-read by a newer producer, and lets
 //! every producer be tested on captured output.
 
+pub mod courier;
 pub mod dns;
 pub mod endpoints;
 pub mod firewall;
@@ -12,6 +13,7 @@ pub mod kinds;
 pub mod logs;
 pub mod logvalues;
 pub mod mailconf;
+pub mod mta;
 pub mod net;
 pub mod postconf;
 pub mod queue;
@@ -89,12 +91,15 @@ pub const PRODUCERS: &[Producer] = &[
     Producer { name: "logs", kinds: &[logs::KINDS, logvalues::KINDS], run: |c, out| logs::facts_in_window(c.bundle, c.k, c.window, out) },
     Producer { name: "mailconf", kinds: &[mailconf::KINDS], run: |c, out| mailconf::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
     Producer { name: "endpoints", kinds: &[endpoints::KINDS], run: |c, out| endpoints::facts(c.bundle, c.cfg.as_ref(), out) },
+    Producer { name: "courier", kinds: &[courier::KINDS], run: |c, out| courier::facts(c.bundle, out) },
     Producer { name: "queue", kinds: &[queue::KINDS], run: |c, out| queue::facts(c.bundle, out) },
     Producer { name: "host", kinds: &[host::KINDS], run: |c, out| host::facts(c.bundle, c.cfg.as_ref(), &c.dovecot, out) },
     Producer { name: "services", kinds: &[services::KINDS], run: |c, out| services::facts(c.bundle, out) },
     Producer { name: "net", kinds: &[net::KINDS], run: |c, out| net::facts(c.bundle, out) },
     Producer { name: "firewall", kinds: &[firewall::KINDS], run: |c, out| firewall::facts(c.bundle, out) },
     Producer { name: "dns", kinds: &[dns::KINDS], run: |c, out| dns::facts(c.bundle, c.cfg.as_ref(), out) },
+    // A combiner: the MTA from the software facts (or the log's programs).
+    Producer { name: "mta", kinds: &[mta::KINDS], run: |_, out| mta::facts(out) },
     // A combiner: it reads log_signature, fs_usage and postconf facts, so it runs after them.
     Producer { name: "samples", kinds: &[samples::KINDS], run: |c, out| samples::facts(c.k, out) },
 ];

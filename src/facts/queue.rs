@@ -148,7 +148,12 @@ fn human_age(s: i64) -> String {
 }
 
 fn summarise(msgs: &[QueuedMessage], now: i64, source: &str, out: &mut FactSet, obs: Option<u32>) {
-    for q in QUEUES {
+    summarise_queues(msgs, now, source, out, obs, QUEUES);
+}
+
+/// [`summarise`] for the named queues (Courier has no maildrop, incoming or hold queue).
+pub fn summarise_queues(msgs: &[QueuedMessage], now: i64, source: &str, out: &mut FactSet, obs: Option<u32>, queues: &[&str]) {
+    for q in queues {
         let in_q: Vec<&QueuedMessage> = msgs.iter().filter(|m| m.queue == *q).collect();
         let oldest = in_q.iter().map(|m| (now - m.arrival).max(0)).max().unwrap_or(0);
         let mut f = Fact::new("queue_summary")
@@ -179,6 +184,11 @@ fn summarise(msgs: &[QueuedMessage], now: i64, source: &str, out: &mut FactSet, 
 }
 
 fn destinations_and_reasons(msgs: &[QueuedMessage], out: &mut FactSet) {
+    destinations_and_reasons_from(msgs, "postqueue -j", out);
+}
+
+/// [`destinations_and_reasons`] with the evidence's source named.
+pub fn destinations_and_reasons_from(msgs: &[QueuedMessage], source: &str, out: &mut FactSet) {
     for q in ["deferred", "active"] {
         let mut per: BTreeMap<String, u64> = BTreeMap::new();
         for m in msgs.iter().filter(|m| m.queue == q) {
@@ -195,7 +205,7 @@ fn destinations_and_reasons(msgs: &[QueuedMessage], out: &mut FactSet) {
                     .with("queue", q)
                     .with("recipients", n)
                     .with("rank", i as u64 + 1)
-                    .evidence("postqueue -j", format!("{n} {q} recipients at {d}")),
+                    .evidence(source, format!("{n} {q} recipients at {d}")),
             );
         }
     }
@@ -223,7 +233,7 @@ fn destinations_and_reasons(msgs: &[QueuedMessage], out: &mut FactSet) {
                 .with("recipients", n)
                 .with("domain", domain)
                 .with("rank", i as u64 + 1)
-                .evidence("postqueue -j", line),
+                .evidence(source, line),
         );
     }
 }
@@ -254,6 +264,10 @@ fn from_listings(bundle: &Bundle) -> Option<(Vec<QueuedMessage>, Vec<String>)> {
 }
 
 pub fn facts(bundle: &Bundle, out: &mut FactSet) {
+    // A Courier host: its own queue (facts/courier.rs), not Postfix's.
+    if super::courier::queue_facts(bundle, out) {
+        return;
+    }
     let now = bundle.created_at as i64;
     let pq = bundle.observations.iter().find(|o| matches!(&o.source, Source::Command { argv } if argv.first().map(String::as_str) == Some("postqueue") && argv.iter().any(|a| a == "-j")));
     if let Some(o) = pq {

@@ -1,6 +1,9 @@
 //! Templates in titles, evidence sentences and fix commands: `{alias.field}` or `{var}`,
 //! with an optional filter (`{tmp.mode|octal}`, `{sig.min_size|bytes}`); `{{` and `}}` are
-//! literal braces. In fix commands every interpolated value is shell-quoted.
+//! literal braces. In fix commands every interpolated value is shell-quoted; `|words` quotes
+//! each whitespace-separated word of a value alone, for a command held in a fact
+//! (`{mta.flush|words}` → `courier flush`), so it still runs as its words and no word can
+//! escape its quotes.
 
 use crate::model::Value;
 
@@ -10,7 +13,7 @@ pub enum Piece {
     Ref { path: String, filter: Option<String> },
 }
 
-pub const FILTERS: &[&str] = &["octal", "bytes", "count", "duration"];
+pub const FILTERS: &[&str] = &["octal", "bytes", "count", "duration", "words"];
 
 /// Split a template into pieces; an error names the problem (unclosed brace, bad filter).
 pub fn parse(t: &str) -> Result<Vec<Piece>, String> {
@@ -94,7 +97,18 @@ pub fn render(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<Value>, quote: b
                 let v = lookup(path).ok_or_else(|| format!("`{{{path}}}` has no value"))?;
                 let text = format_value(&v, filter.as_deref());
                 let text = crate::text::sanitize(&text).into_owned();
-                if quote {
+                if quote && filter.as_deref() == Some("words") {
+                    // A word of a command may be an option (`postqueue -f`): a leading `-`
+                    // is kept; any other character the shell would read is still quoted.
+                    let words: Vec<String> = text
+                        .split_whitespace()
+                        .map(|w| match w.strip_prefix('-') {
+                            Some(rest) if !rest.is_empty() && crate::text::shell_quote(rest) == rest => w.to_string(),
+                            _ => crate::text::shell_quote(w).into_owned(),
+                        })
+                        .collect();
+                    s.push_str(&words.join(" "));
+                } else if quote {
                     s.push_str(&crate::text::shell_quote(&text));
                 } else {
                     s.push_str(&text);
@@ -133,5 +147,18 @@ mod tests {
         assert!(parse("{oops").unwrap_err().contains("unclosed"));
         assert!(parse("{a|hex}").unwrap_err().contains("unknown filter"));
         assert!(render(&parse("{nope}").unwrap(), &look, false).is_err());
+    }
+
+    #[test]
+    fn words_quotes_each_word_alone() {
+        let p = parse("{m.flush|words}").unwrap();
+        let look = |k: &str| (k == "m.flush").then(|| Value::from("courier flush"));
+        assert_eq!(render(&p, &look, true).unwrap(), "courier flush");
+        let bad = |_: &str| Some(Value::from("courier; rm -rf /"));
+        assert_eq!(render(&p, &bad, true).unwrap(), "'courier;' rm -rf /");
+        let opt = |_: &str| Some(Value::from("postqueue -f"));
+        assert_eq!(render(&p, &opt, true).unwrap(), "postqueue -f");
+        let sneaky = |_: &str| Some(Value::from("-$(reboot)"));
+        assert_eq!(render(&p, &sneaky, true).unwrap(), "'-$(reboot)'");
     }
 }

@@ -24,6 +24,7 @@
 //! reports read (`stats`). This file holds the scan's memory bounds.
 
 pub mod classify;
+pub mod courier;
 pub mod failures;
 mod fx;
 mod index;

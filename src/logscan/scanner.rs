@@ -350,7 +350,9 @@ impl<'m, 'k> Scanner<'m, 'k> {
         let (sig, words) = self.m.classify_and_words(&l);
         let loc = self.loc();
         let msg = l.message;
-        let qid = queue_id(msg).and_then(|q| pack_qid(q).map(|k| (q, k)));
+        // Courier names its messages `id=INODE.TIME.PID` inside the message (courier.rs).
+        let courier = super::courier::parse(l.program, msg);
+        let qid = queue_id(msg).and_then(|q| pack_qid(q).map(|k| (q, k))).or_else(|| courier.map(|c| (c.id, c.key)));
 
         if let Some(i) = sig {
             self.scan.segments[0].matched += 1;
@@ -391,6 +393,7 @@ impl<'m, 'k> Scanner<'m, 'k> {
         let tick = self.scan.tick;
         let size = if words.has(Words::SIZE | Words::FROM) { field(msg, "size=").and_then(|s| s.parse::<i64>().ok()) } else { None };
         let status = if words.has(Words::STATUS | Words::TO) { field(msg, "status=") } else { None };
+        let (size, status) = (size.or(courier.and_then(|c| c.size)), status.or(courier.and_then(|c| c.status)));
         let removed = msg.len().checked_sub(b": removed".len()).is_some_and(|at| same_bytes(&msg.as_bytes()[at..], b": removed"));
         if size.is_none() && status.is_none() && !removed && sig.is_none() && !self.scan.open.contains_key(&key) {
             return;
@@ -402,16 +405,29 @@ impl<'m, 'k> Scanner<'m, 'k> {
         entry.touched = tick;
         if let Some(n) = size {
             entry.size = Some(n);
+        } else if entry.size.is_none() {
+            entry.size = self.opts.known_sizes.get(&key).copied();
         }
         if let Some(i) = sig {
             if entry.add_sig(i as u16) {
                 self.scan.sigs[i].messages += 1;
             }
         }
+        // A Courier failure's reason comes on its own line, before the status line.
+        if let Some(reason) = courier.and_then(|c| c.reason) {
+            entry.fail = Some(self.scan.failures.failure_line(
+                reason_sig,
+                known_sig,
+                l.program,
+                reason,
+                failures::At { seg: loc.seg, line: loc.line, raw },
+            ));
+        }
         if let Some(st) = status {
             let si = status_index(st);
             entry.status = Some(si as u8);
-            if st == "deferred" || st == "bounced" {
+            let reason_seen = courier.is_some() && entry.fail.is_some();
+            if (st == "deferred" || st == "bounced") && !reason_seen {
                 entry.fail = Some(self.scan.failures.failure_line(
                     reason_sig,
                     known_sig,
@@ -432,8 +448,8 @@ impl<'m, 'k> Scanner<'m, 'k> {
             }
             agg.samples.add(loc, raw);
             if st == "deferred" || st == "bounced" {
-                let dest =
-                    field(msg, "to=<").map(|t| t.trim_end_matches('>')).map(|t| t.rsplit_once('@').map_or(t, |(_, d)| d)).unwrap_or("");
+                let to = courier.and_then(|c| c.addr).or_else(|| field(msg, "to=<").map(|t| t.trim_end_matches('>')));
+                let dest = to.map(|t| t.rsplit_once('@').map_or(t, |(_, d)| d)).unwrap_or("");
                 self.scan.destination(&dest.to_ascii_lowercase(), st == "bounced", sig, loc, raw);
             }
         }

@@ -14,6 +14,9 @@ pub struct ScanOptions {
     pub trend_span: Option<(i64, i64)>,
     /// Cluster the problem lines no signature knows (`logs unknown`).
     pub unknown: bool,
+    /// Sizes of messages known from elsewhere, by the scan's message key: Courier logs no
+    /// size for a deferred message; its queue's data files have it (courier.rs).
+    pub known_sizes: std::sync::Arc<std::collections::HashMap<u128, i64>>,
 }
 
 pub(super) fn bucket(span: Option<(i64, i64)>, t: i64) -> Option<usize> {
@@ -45,6 +48,6 @@ pub fn trend_span(window: Window, oldest: Option<i64>, newest: Option<i64>) -> O
 impl ScanOptions {
     /// Lines inside `window`; the trend over the part of it the lines cover (`oldest` to `newest`).
     pub fn new(window: Window, reference: i64, oldest: Option<i64>, newest: Option<i64>, unknown: bool) -> ScanOptions {
-        ScanOptions { window, reference, trend_span: trend_span(window, oldest, newest), unknown }
+        ScanOptions { window, reference, trend_span: trend_span(window, oldest, newest), unknown, known_sizes: Default::default() }
     }
 }

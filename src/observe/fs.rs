@@ -390,6 +390,11 @@ fn list_dir(real: &std::path::Path) -> Payload {
     list_tree(real, 3, MAX_LISTING)
 }
 
+/// [`list_tree`] for other collectors (Courier's queue).
+pub(crate) fn list_tree_bounded(real: &std::path::Path, depth: usize, max: usize) -> Payload {
+    list_tree(real, depth, max)
+}
+
 /// Files and directories below `real` (not `real` itself), bounded in depth and count;
 /// symlinks are listed, never followed.
 fn list_tree(real: &std::path::Path, depth: usize, max: usize) -> Payload {

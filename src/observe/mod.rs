@@ -11,6 +11,7 @@
 //! mailsleuth.
 
 pub mod command;
+pub mod courier;
 pub mod dns;
 pub mod firewall;
 pub mod fs;
@@ -237,8 +238,15 @@ pub fn collect(opts: &Options) -> Bundle {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
     let dovecot = dovecot_from(&rec.observations);
-    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
+    let file_text =
+        |path: &str| rec.observations.iter().find(|o| matches!(&o.source, Source::File { path: p } if p == path)).and_then(|o| o.text());
+    let maildroprc = file_text("/etc/maildroprc").or_else(|| file_text("/etc/courier/maildroprc"));
+    let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot).with_courier(maildroprc, file_text("/etc/courier/courierd"));
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
+    let courier = courier::installed(opts);
+    if courier {
+        courier::collect(opts, &mut rec);
+    }
     let mut fs_paths = vec![
         plan.queue_directory.clone(),
         "/tmp".to_string(),
@@ -246,6 +254,9 @@ pub fn collect(opts: &Options) -> Bundle {
         plan.mail_spool_directory.clone(),
         "/home".to_string(),
     ];
+    if courier {
+        fs_paths.push(crate::parse::courier::QUEUE_DIR.to_string());
+    }
     fs_paths.dedup();
     fs::collect_statvfs(opts, &fs_paths, &mut rec);
     // After the mail configs: Postfix's maillog_file and Dovecot's log_path name log files.

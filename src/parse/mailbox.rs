@@ -59,6 +59,26 @@ impl MailboxPlan {
             spool: cfg.value("mail_spool_directory").filter(|v| !v.is_empty()).unwrap_or_else(|| "/var/mail".into()),
         }
     }
+    /// On a host with neither Postfix's home_mailbox nor Dovecot's mail_location (Courier
+    /// MTA delivering with maildrop or courierlocal): the Maildir that maildroprc's `DEFAULT`
+    /// (`$HOME/Maildir/`, text of /etc/maildroprc or /etc/courier/maildroprc) or courierd's
+    /// `DEFAULTDELIVERY` (`./Maildir`, text of /etc/courier/courierd) names.
+    pub fn with_courier(mut self, maildroprc: Option<&str>, courierd: Option<&str>) -> MailboxPlan {
+        if !self.home_mailbox.is_empty() || !self.mail_location.is_empty() {
+            return self;
+        }
+        let var = |text: Option<&str>, name: &str| {
+            text.and_then(|t| super::mailconf::parse_shell_vars(t).into_iter().rev().find(|(k, _, _)| k == name).map(|(_, v, _)| v))
+        };
+        let from_maildrop = var(maildroprc, "DEFAULT").and_then(|v| v.strip_prefix("$HOME/").map(str::to_string));
+        let from_courierd = var(courierd, "DEFAULTDELIVERY").and_then(|v| v.strip_prefix("./").map(str::to_string));
+        if let Some(md) = from_maildrop.or(from_courierd).filter(|m| !m.is_empty() && !m.contains(['$', ' ', '|'])) {
+            let md = md.trim_end_matches('/');
+            // maildrop and courierlocal take a path ending in `/` (or `./Maildir`) for a Maildir.
+            self.home_mailbox = format!("{md}/");
+        }
+        self
+    }
     /// (user, format, path) for every mail user.
     pub fn mailboxes(&self, users: &[User]) -> Vec<(User, &'static str, String)> {
         users
@@ -73,3 +93,22 @@ impl MailboxPlan {
 
 /// At most this many users' mailboxes are inspected.
 pub const MAX_USERS: usize = 2000;
+
+#[cfg(test)]
+mod courier_tests {
+    use super::*;
+
+    // The Courier lab's configuration (tests/fixtures/captured/courier/founding/etc).
+    #[test]
+    fn courier_maildroprc_default_names_the_maildir() {
+        let cfg = Config::default();
+        let courierd = "DEFAULTDELIVERY=\"| /usr/bin/maildrop\"\n";
+        let maildroprc = "# lab\nDEFAULT=\"$HOME/Maildir/\"\nxfilter \"/usr/bin/spamc\"\n";
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(Some(maildroprc), Some(courierd));
+        assert_eq!(maildir_of("/home/alice", "alice", &plan.home_mailbox, &plan.mail_location).as_deref(), Some("/home/alice/Maildir"));
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(None, Some("DEFAULTDELIVERY=./Maildir\n"));
+        assert_eq!(plan.home_mailbox, "Maildir/");
+        let plan = MailboxPlan::new(&cfg, &[]).with_courier(None, Some(courierd));
+        assert_eq!(plan.home_mailbox, "");
+    }
+}

@@ -75,6 +75,18 @@ pub fn render(r: &Report, st: Style) -> String {
         let _ = writeln!(s, "{}", st.dim("(files read under --root; commands, sockets and DNS were not used)"));
     }
     let _ = writeln!(s);
+    let undiagnosed: Vec<&str> = r.mta.iter().filter(|m| !m.diagnosed).map(|m| m.label.as_str()).collect();
+    if !undiagnosed.is_empty() && !r.mta.iter().any(|m| m.diagnosed) {
+        let _ = writeln!(
+            s,
+            "{}",
+            st.yellow(&format!(
+                "This host's MTA is {}: mailsleuth diagnoses Postfix and Courier MTA only, so its queue, configuration and log lines are not diagnosed; what follows covers the rest (files, mailboxes, delivery agents, services).",
+                undiagnosed.join(" and ")
+            ))
+        );
+        let _ = writeln!(s);
+    }
 
     if r.mail_system.is_empty() && r.diagnoses.is_empty() && !r.log_only {
         let _ = writeln!(

@@ -48,6 +48,10 @@ pub struct Report {
     pub root: Option<String>,
     /// Mail software found (postfix, dovecot, maildrop, ...).
     pub mail_system: Vec<String>,
+    /// The MTA of the host (`mta` facts): postfix or courier, diagnosed; exim, sendmail,
+    /// opensmtpd, recognised and not diagnosed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mta: Vec<Mta>,
     pub diagnoses: Vec<Diagnosis>,
     /// Every deferred, bounced and expired message and every reject in the window, by the
     /// diagnosis that explains it, and the reasons nothing explains.
@@ -71,6 +75,14 @@ impl Report {
             eval.facts.of_kind("software").filter_map(|f| f.get("name").and_then(|v| v.as_str()).map(str::to_string)).collect();
         mail_system.sort();
         mail_system.dedup();
+        let mta = eval
+            .facts
+            .of_kind("mta")
+            .map(|f| {
+                let s = |k: &str| f.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                Mta { name: s("name"), label: s("label"), diagnosed: f.get("diagnosed") == Some(&crate::model::Value::Bool(true)) }
+            })
+            .collect();
         let count = |s: Status| eval.outcomes.iter().filter(|o| o.status == s).count();
         let rules = RuleCounts {
             fired: count(Status::Fired),
@@ -85,6 +97,7 @@ impl Report {
             log_only: bundle.log_only,
             root: (!bundle.live && !bundle.log_only).then(|| bundle.root.clone()),
             mail_system,
+            mta,
             diagnoses: eval.diagnoses.clone(),
             accounting: eval.accounting.clone(),
             withdrawn: eval.withdrawn.clone(),
@@ -107,12 +120,23 @@ impl Report {
     }
 }
 
+/// An MTA found on the host.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mta {
+    pub name: String,
+    pub label: String,
+    pub diagnosed: bool,
+}
+
 /// Group unavailability records by reason, with what was not seen, the kinds and the
 /// skipped rules they affect ("statvfs /tmp, statvfs /var/tmp: not run: --root given").
 fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<UnavailableEntry> {
     let mut out: Vec<UnavailableEntry> = Vec::new();
     let mut whats: Vec<Vec<String>> = Vec::new();
-    for u in &facts.unavailable {
+    // On a host whose MTA is not Postfix, Postfix's configuration and queue are not
+    // "not checked": they are not there.
+    let no_postfix = crate::facts::mta::postfix_absent(facts);
+    for u in facts.unavailable.iter().filter(|u| !(no_postfix && crate::facts::mta::is_postfix_only(&u.kind, &u.what))) {
         let i = match out.iter().position(|e| e.why == u.why) {
             Some(i) => i,
             None => {
@@ -129,6 +153,10 @@ fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<Unavailable
             entry.kinds.push(u.kind.clone());
         }
         for o in outcomes.iter().filter(|o| o.status == Status::Skipped) {
+            // Postfix's own rules are not "not checked" on a host without Postfix.
+            if no_postfix && o.rule.contains("postfix") {
+                continue;
+            }
             if o.missing.contains(u) && !entry.rules_skipped.contains(&o.rule) {
                 entry.rules_skipped.push(o.rule.clone());
             }

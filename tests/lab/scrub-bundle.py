@@ -7,9 +7,13 @@ system accounts (uid < 1000), nobody and the lab user, and only the mounts a mai
 cares about (/, /tmp, /var, /home, /etc, /run), and drops the observations about the homes
 and mailboxes of the accounts it removed. Everything else is left exactly as observed.
 
+The Courier lab's bundles (tests/lab/courier) go through it too: their root is an overlay
+whose layer paths (on the machine that ran the lab) are replaced.
+
 Usage: tests/lab/scrub-bundle.py IN.json OUT.json [LAB_USER]
 """
 import json
+import re
 import sys
 
 src, dst = sys.argv[1], sys.argv[2]
@@ -46,4 +50,6 @@ for o in b["observations"]:
             f = line.split()
             return len(f) > 1 and (f[1] == "/" or f[1].startswith(keep_mounts))
         p["text"] = "".join(l for l in lines if keep(l))
+        # The Courier lab's root is an overlay whose layers live on the machine that ran it.
+        p["text"] = re.sub(r"(lowerdir|upperdir|workdir)=[^,\s]*", r"\1=/lab-scratch/\1", p["text"])
 json.dump(b, open(dst, "w"), indent=1, sort_keys=False)

@@ -6,8 +6,8 @@
 #   sudo lab/courier-lab.sh founding runs/founding
 #   sudo lab/courier-lab.sh all runs            # every scenario, timings in runs/timings.txt
 #
-# The Debian root (mmdebstrap --variant=apt) is cached in ../cache/base (built from
-# ../cache/root.tar, which is built when missing). Each run mounts a tmpfs-backed
+# The Debian root (mmdebstrap --variant=apt) is cached in target/courier-lab-cache/base
+# (built from target/courier-lab-cache/root.tar, which is built when missing). Each run mounts a tmpfs-backed
 # overlay over that base inside its own mount namespace, so the base never changes
 # and nothing on the host changes: all mounts, the hostname, the network (only lo)
 # and every daemon live and die with the namespaces (PID 1 of the PID namespace is
@@ -16,13 +16,15 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-CACHE=${COURIER_LAB_CACHE:-$TOP/cache}
+# The cache lives under target/ (ignored by git, and outside tests/, which the scenario
+# test walks: a Debian root there would be walked too).
+CACHE=${COURIER_LAB_CACHE:-$(cd "$TOP/../.." && pwd)/target/courier-lab-cache}
 BASE=$CACHE/base
 TARBALL=$CACHE/root.tar
 SUITE=bookworm
 PKGS=courier-mta,maildrop,spamc,courier-authdaemon,procps,python3-minimal,strace,netbase
 LAB_TIMEOUT=${LAB_TIMEOUT:-180}
-SCENARIOS="founding founding-near-miss authdaemond-down authdaemond-never-started maildir-root-owned queue-fs-full"
+SCENARIOS="founding founding-near-miss authdaemond-down authdaemond-never-started maildir-root-owned queue-fs-full domain-not-accepted domain-accepted maildroprc-broken"
 
 die() { echo "courier-lab: $*" >&2; exit 2; }
 
@@ -32,7 +34,8 @@ ensure_base() {
     mkdir -p "$CACHE"
     if [[ ! -s $TARBALL ]]; then
         echo "courier-lab: building $TARBALL (mmdebstrap $SUITE)…" >&2
-        mmdebstrap --variant=apt --include=$PKGS $SUITE "$TARBALL.part" >&2
+        # --format=tar: the target name ends in .part, from which mmdebstrap would guess a directory.
+        mmdebstrap --variant=apt --format=tar --include=$PKGS $SUITE "$TARBALL.part" >&2
         mv "$TARBALL.part" "$TARBALL"
     fi
     rm -rf "$BASE.part"; mkdir -p "$BASE.part"
@@ -65,6 +68,9 @@ inner() {
         chmod --reference="$scr/courier-queue-orig" "$R/var/lib/courier"
     fi
     cp "$HERE"/syslogd.py "$HERE"/dnsd.py "$HERE"/smtpsend.py "$HERE"/inroot.sh "$R/lab/"
+    # mailsleuth runs live inside when given (MAILSLEUTH_BIN: a binary linked against a glibc
+    # no newer than bookworm's 2.36).
+    if [[ -n ${MAILSLEUTH_BIN:-} ]]; then cp "$MAILSLEUTH_BIN" "$R/lab/mailsleuth"; fi
     mount --bind "$out" "$R/out"
     hostname mailhost
     ip link set lo up

@@ -131,6 +131,10 @@ cd /etc/courier
 echo mailhost.lab.example > me
 echo lab.example > defaultdomain
 printf 'localhost\nmailhost.lab.example\nlab.example\n' > locals
+# domain-not-accepted: lab.example is in locals, but not in esmtpacceptmailfor(.dir), so
+# courieresmtpd refuses it from clients that may not relay (513 Relaying denied).
+# domain-accepted, its near miss: the same outside client, lab.example listed there too.
+[[ $SCEN = domain-accepted ]] && echo lab.example > esmtpacceptmailfor.dir/lab
 # DEFAULTDELIVERY: hand every local delivery to maildrop (as on the story's host)
 sed -i 's#^DEFAULTDELIVERY=.*#DEFAULTDELIVERY="| /usr/bin/maildrop"#' courierd
 makealiases; makesmtpaccess; makehosteddomains; makeacceptmailfor
@@ -145,6 +149,10 @@ DEFAULT="$HOME/Maildir/"
 xfilter "/usr/bin/spamc"
 MDRC
 
+if [[ $SCEN = maildroprc-broken ]]; then
+    # an edit gone wrong: an unterminated condition in the global filter file
+    printf 'if (/^Subject: .*lab/\n{\n' >> /etc/maildroprc
+fi
 if [[ $SCEN = maildir-root-owned ]]; then
     chown -R root:root /home/alice/Maildir; chmod 0700 /home/alice/Maildir
 fi
@@ -172,6 +180,22 @@ authdaemond-down)
     send_smtp $BATCH
     send_local small5:2000 large6:30000
     sleep 2
+    ;;
+domain-not-accepted|domain-accepted)
+    start_authdaemond
+    courierfilter start; log "courierfilter start rc=$?"
+    courier start; log "courier start rc=$?"
+    start_esmtpd
+    # from 127.0.0.2: an outside client (smtpaccess lets only 127.0.0.1 relay)
+    for spec in out1:1500 out2:3000 out3:20000; do
+        python3 /lab/smtpsend.py 127.0.0.1 25 sender@client.lab.example alice@lab.example ${spec##*:} ${spec%%:*} 127.0.0.2 >> $OUT/smtp-dialogue.txt 2>&1
+        log "smtp ${spec%%:*} from 127.0.0.2 rc=$?"
+    done
+    # and a relay attempt for someone else's domain: refused in both scenarios, rightly
+    python3 /lab/smtpsend.py 127.0.0.1 25 sender@client.lab.example bob@elsewhere.example 1200 relay1 127.0.0.2 >> $OUT/smtp-dialogue.txt 2>&1
+    log "smtp relay1 to bob@elsewhere.example from 127.0.0.2 rc=$?"
+    [[ $SCEN = domain-accepted ]] && wait_final 3
+    sleep 1
     ;;
 authdaemond-never-started)
     # authdaemond was never started (no socket file at all)
@@ -205,8 +229,19 @@ queue-fs-full)
 esac
 
 capture $OUT
-: > $OUT/why.txt
 log "captured"
+# mailsleuth itself, live inside the broken host, as an admin would run it (when the lab
+# was given a binary: courier-lab.sh's MAILSLEUTH_BIN; tests/courier_lab.rs does).
+if [[ -x /lab/mailsleuth ]]; then
+    t0=$(date +%s%N)
+    /lab/mailsleuth collect -o $OUT/bundle.json 2>$OUT/mailsleuth.err; echo "$?" > $OUT/collect.exit
+    t1=$(date +%s%N)
+    /lab/mailsleuth why --format json > $OUT/why.json 2>>$OUT/mailsleuth.err; echo "$?" > $OUT/why.exit
+    NO_COLOR=1 /lab/mailsleuth why > $OUT/why.txt 2>>$OUT/mailsleuth.err
+    log "mailsleuth collect $(( (t1 - t0) / 1000000 )) ms; why exit $(cat $OUT/why.exit)"
+else
+    : > $OUT/why.txt
+fi
 
 # ---------------------------------------------------------------------------
 # expectations
@@ -243,6 +278,17 @@ maildir-root-owned)
     expect "courierlocal deferrals" "$(count 'courierlocal: id=.*,status: deferred')" -eq 9
     expect "deliveries (success)" "$(count ',success: ')" -eq 0
     expect "mailq messages" "$QN" -eq 9 ;;
+domain-not-accepted)
+    expect "RCPT refused 513 Relaying denied" "$(count '^S: 513 ' $OUT/smtp-dialogue.txt)" -eq 4
+    expect "courieresmtpd error lines" "$(count 'courieresmtpd: error,relay=.*513 Relaying denied')" -eq 4
+    expect "mailq messages" "$QN" -eq 0 ;;
+domain-accepted)
+    expect "deliveries (success)" "$(count 'courierlocal: id=.*,success: Message delivered')" -eq 3
+    expect "Relaying denied (the relay attempt only)" "$(count 'to=<bob@elsewhere.example>: 513 Relaying denied')" -eq 1
+    expect "mailq messages" "$QN" -eq 0 ;;
+maildroprc-broken)
+    expect "deliveries (success)" "$(count ',success: ')" -eq 0
+    expect "courierlocal deferrals" "$(count 'courierlocal: id=.*,status: deferred')" -eq 9 ;;
 queue-fs-full)
     expect "submit ENOSPC lines" "$(count 'submit: No space left on device')" -ge 9
     expect "SMTP DATA refused 432" "$(count '^S: 432 ' $OUT/smtp-dialogue.txt)" -eq 9

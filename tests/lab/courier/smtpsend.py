@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Minimal SMTP client (socket only; the lab root has python3-minimal).
-usage: smtpsend.py HOST PORT FROM TO SIZE TAG
-Sends one message of about SIZE bytes; prints the server's replies."""
+usage: smtpsend.py HOST PORT FROM TO SIZE TAG [SOURCE_ADDRESS]
+Sends one message of about SIZE bytes; prints the server's replies. SOURCE_ADDRESS: connect
+from that local address (127.0.0.2: a client Courier's smtpaccess does not let relay)."""
 import socket, sys, time, os
 
 host, port, mfrom, rcpt, size, tag = sys.argv[1:7]
@@ -20,7 +21,8 @@ def msg():
         body.append(l); n += len(l); i += 1
     return (hdr + "".join(body)).encode()
 
-s = socket.create_connection((host, int(port)), timeout=30)
+source = (sys.argv[7], 0) if len(sys.argv) > 7 else None
+s = socket.create_connection((host, int(port)), timeout=30, source_address=source)
 f = s.makefile("rb")
 def reply():
     lines = []
