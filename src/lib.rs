@@ -10,6 +10,7 @@
 //! the pure grammars ([`parse`]) and the log engine ([`logscan`]).
 
 pub mod bundle;
+pub mod cli;
 pub mod engine;
 pub mod facts;
 pub mod kb;

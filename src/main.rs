@@ -3,13 +3,12 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mailsleuth::bundle::Bundle;
-use mailsleuth::kb::{lint, Knowledge};
-use mailsleuth::observe::{self, Options};
+use mailsleuth::cli::{self, Fail};
+use mailsleuth::kb::Knowledge;
 use mailsleuth::report::human::{self, Style};
 use mailsleuth::report::Report;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -67,10 +66,19 @@ struct LogWindow {
 
 impl LogWindow {
     fn spec(&self) -> Result<mailsleuth::time::WindowSpec, Fail> {
-        for v in self.since.iter().chain(&self.until) {
-            mailsleuth::time::parse_bound(v, 0).map_err(|e| Fail(format!("--since/--until {e}")))?;
-        }
-        Ok(mailsleuth::time::WindowSpec { since: self.since.clone(), until: self.until.clone(), all: self.all_logs })
+        cli::window_spec(self.since.as_deref(), self.until.as_deref(), self.all_logs)
+    }
+}
+
+impl Kb {
+    fn load(&self) -> Result<Knowledge, Fail> {
+        cli::load_kb(&self.rules, !self.no_system_rules)
+    }
+}
+
+impl Gather {
+    fn options(&self) -> Result<mailsleuth::observe::Options, Fail> {
+        cli::gather_options(self.root.as_deref(), &self.logs, self.timeout)
     }
 }
 
@@ -245,15 +253,6 @@ enum RulesCmd {
     },
 }
 
-/// An error to print on stderr with exit status 2.
-struct Fail(String);
-
-impl<E: std::fmt::Display> From<E> for Fail {
-    fn from(e: E) -> Self {
-        Fail(e.to_string())
-    }
-}
-
 fn main() -> ExitCode {
     // `mailsleuth facts | head`: end quietly when the reader goes away, like any Unix filter
     // (Rust ignores SIGPIPE by default, which turns it into a panic inside println!).
@@ -279,86 +278,48 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_kb(kb: &Kb) -> Result<Knowledge, Fail> {
-    mailsleuth::load_knowledge(&kb.rules, !kb.no_system_rules).map_err(|errs| {
-        let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        Fail(format!("the knowledge base has errors; nothing was loaded:\n{}", lines.join("\n")))
-    })
-}
-
-fn options(g: &Gather) -> Result<Options, Fail> {
-    if !(g.timeout > 0.0 && g.timeout <= 600.0) {
-        return Err(Fail(format!("--timeout must be between 0 and 600 seconds, got {}", g.timeout)));
-    }
-    let root = match &g.root {
-        Some(r) => {
-            if !r.is_dir() {
-                return Err(Fail(format!("--root {}: not a directory", r.display())));
-            }
-            std::fs::canonicalize(r)?
-        }
-        None => PathBuf::from("/"),
-    };
-    Ok(Options {
-        root,
-        logs: g.logs.iter().map(|p| p.display().to_string()).collect(),
-        command_timeout: Duration::from_secs_f64(g.timeout),
-        ..Options::default()
-    })
-}
-
-fn read_bundle(path: &std::path::Path) -> Result<Bundle, Fail> {
-    mailsleuth::bundle::load(path).map_err(Fail)
-}
-
 fn run(cmd: Command) -> Result<u8, Fail> {
     match cmd {
         Command::Why { gather, window, kb, format, explain } => {
             let spec = window.spec()?;
-            let k = load_kb(&kb)?;
-            let opts = options(&gather)?;
-            // A log given on a machine with no mail system is a log read away from its
-            // host: nothing of this machine describes the host that wrote it.
-            let bundle = if !opts.logs.is_empty() && !observe::mail_system_present(&opts) {
-                observe::collect_log_only(&opts)
-            } else {
-                observe::collect(&opts)
-            };
+            let k = kb.load()?;
+            let bundle = cli::observe_host(&gather.options()?);
             diagnose_and_print(&bundle, &k, &spec, format, explain)
         }
         Command::Diagnose { bundle, logs, window, kb, format, explain } => {
             let spec = window.spec()?;
-            let k = load_kb(&kb)?;
+            let k = kb.load()?;
             let b = match bundle {
-                Some(p) => read_bundle(&p)?,
-                None => observe::collect_log_only(&Options {
-                    logs: logs.iter().map(|p| p.display().to_string()).collect(),
-                    ..Options::default()
-                }),
+                Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
+                None => cli::observe_logs(&logs),
             };
             diagnose_and_print(&b, &k, &spec, format, explain)
         }
         Command::Collect { gather, output } => {
-            let bundle = observe::collect(&options(&gather)?);
-            let json = serde_json::to_string(&bundle)?;
-            std::fs::write(&output, json).map_err(|e| Fail(format!("{}: {e}", output.display())))?;
-            let failed = bundle.observations.iter().filter(|o| matches!(o.payload, mailsleuth::bundle::Payload::Failed { .. })).count();
-            eprintln!("mailsleuth: {} observations saved to {} ({failed} could not be made)", bundle.observations.len(), output.display());
+            let bundle = mailsleuth::observe::collect(&gather.options()?);
+            eprintln!("mailsleuth: {}", cli::save_bundle(&bundle, &output)?);
             Ok(0)
         }
         Command::Facts { gather, bundle, window, kb, kind, format } => {
             let spec = window.spec()?;
-            let k = load_kb(&kb)?;
+            let k = kb.load()?;
             let b = match bundle {
-                Some(p) => read_bundle(&p)?,
-                None => observe::collect(&options(&gather)?),
+                Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
+                None => mailsleuth::observe::collect(&gather.options()?),
             };
-            print_facts(&b, &k, &spec, kind.as_deref(), format)
+            let facts = mailsleuth::facts::parse::facts_in_window(&b, &k, &spec);
+            match format {
+                Format::Json => println!("{}", mailsleuth::report::facts::json(&b, &facts, kind.as_deref())?),
+                Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind.as_deref())),
+            }
+            Ok(0)
         }
         Command::Rules { action } => rules(action),
         Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
-            let k = load_kb(&kb)?;
-            classify(&k, &input, format)
+            let k = kb.load()?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            cli::classify(&k, &input, matches!(format, Format::Json), &mut out)?;
+            Ok(0)
         }
         Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false),
         Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true),
@@ -374,7 +335,8 @@ fn diagnose_and_print(
 ) -> Result<u8, Fail> {
     let report: Report = mailsleuth::diagnose_in_window(bundle, k, window);
     if let Some(id) = explain {
-        return print_explain(&report, k, &id);
+        print!("{}", mailsleuth::report::explain::render(&report, k, &id).map_err(Fail)?);
+        return Ok(0);
     }
     match format {
         Format::Json => println!("{}", report.to_json()),
@@ -383,32 +345,11 @@ fn diagnose_and_print(
     Ok(report.exit_code() as u8)
 }
 
-fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
-    print!("{}", mailsleuth::report::explain::render(report, k, id).map_err(Fail)?);
-    Ok(0)
-}
-
-fn print_facts(b: &Bundle, k: &Knowledge, window: &mailsleuth::time::WindowSpec, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
-    let facts = mailsleuth::facts::parse::facts_in_window(b, k, window);
-    match format {
-        Format::Json => println!("{}", mailsleuth::report::facts::json(b, &facts, kind)?),
-        Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind)),
-    }
-    Ok(0)
-}
-
 fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     use mailsleuth::report::logstats;
     let spec = input.window.spec()?;
-    let k = load_kb(&input.kb)?;
-    let files: Vec<(String, PathBuf)> = if input.files.is_empty() {
-        let opts = options(&Gather { root: input.root.clone(), timeout: 5.0, ..Gather::default() })?;
-        observe::logs::discover_all(&opts)
-    } else {
-        input.files.iter().map(|p| (p.display().to_string(), p.clone())).collect()
-    };
-    let threads = input.threads.unwrap_or_else(mailsleuth::logscan::default_threads).max(1);
-    let stats = mailsleuth::log_stats(&files, &k, &spec, unknown, threads).map_err(Fail)?;
+    let k = input.kb.load()?;
+    let stats = cli::log_stats(&input.files, input.root.as_deref(), &k, &spec, unknown, input.threads)?;
     match (input.format, unknown) {
         (Format::Json, false) => println!("{}", logstats::to_json(&stats)),
         (Format::Json, true) => println!("{}", logstats::unknown_json(&stats, top)),
@@ -418,134 +359,22 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn classify(k: &Knowledge, input: &Path, format: Format) -> Result<u8, Fail> {
-    use std::io::{BufReader, Read, Write};
-    let reader: Box<dyn Read> = if input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(observe::fs::open_regular(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
-    };
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
-    let mut buf = Vec::new();
-    let mut n = 0u64;
-    loop {
-        // An overlong line (over 1 MiB, as the scanner's) is classified on its first MiB.
-        if observe::logs::read_line_capped(&mut reader, &mut buf)?.0 == 0 {
-            break;
-        }
-        n += 1;
-        let line = String::from_utf8_lossy(&buf);
-        let c = mailsleuth::logscan::classify::classify_line(&k.signatures, &line);
-        match format {
-            Format::Json => {
-                let v = serde_json::json!({
-                    "line": n,
-                    "signature": c.as_ref().map(|(s, _)| s.id.as_str()),
-                    "category": c.as_ref().map(|(s, _)| s.category.as_str()),
-                    "severity": c.as_ref().map(|(s, _)| s.severity.as_str()),
-                    "captures": c.as_ref().map(|(_, caps)| caps.clone()).unwrap_or_default(),
-                });
-                writeln!(out, "{v}")?;
-            }
-            Format::Human => {
-                let label = c.as_ref().map(|(s, _)| format!("{} [{}]", s.id, s.category)).unwrap_or_else(|| "-".into());
-                writeln!(out, "{n}\t{label}")?;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(0)
-}
-
 fn rules(action: RulesCmd) -> Result<u8, Fail> {
     match action {
-        RulesCmd::List { kb, format } => {
-            let k = load_kb(&kb)?;
-            match format {
-                Format::Json => {
-                    let v: Vec<_> = k.rules.iter().map(|r| serde_json::json!({"id": r.rule.id, "area": r.area(), "kind": r.rule.kind, "title": r.rule.title, "file": r.file})).collect();
-                    println!("{}", serde_json::to_string_pretty(&v)?);
-                }
-                Format::Human => {
-                    for r in &k.rules {
-                        println!("{:<44} {:<10} {}", r.rule.id, format!("{:?}", r.rule.kind), r.rule.title);
-                    }
-                }
-            }
-            Ok(0)
-        }
-        RulesCmd::Show { id, kb } => {
-            let k = load_kb(&kb)?;
-            let r = k.rule(&id).ok_or_else(|| Fail(format!("no rule `{id}`")))?;
-            println!("# {}\n{}", mailsleuth::text::sanitize(&r.file), r.text);
-            Ok(0)
-        }
+        RulesCmd::List { kb, format } => print!("{}", cli::rules_list(&kb.load()?, matches!(format, Format::Json))?),
+        RulesCmd::Show { id, kb } => print!("{}", cli::rules_show(&kb.load()?, &id)?),
         RulesCmd::Lint { kb } => {
-            let k = match mailsleuth::load_knowledge(&kb.rules, !kb.no_system_rules) {
-                Ok(k) => k,
-                Err(errs) => {
-                    for e in errs {
-                        // The file named may have any bytes in its name.
-                        println!("error: {}", mailsleuth::text::sanitize(&e.to_string()));
-                    }
-                    return Ok(2);
-                }
-            };
-            let diags = lint::check(&k);
-            for d in &diags {
-                println!("{}", mailsleuth::text::sanitize(&d.to_string()));
-            }
-            println!("{} rules, {} signatures: {} warnings, 0 errors", k.rules.len(), k.signatures.len(), diags.len());
-            Ok(0)
+            let (text, code) = cli::rules_lint(&kb.rules, !kb.no_system_rules);
+            print!("{text}");
+            return Ok(code);
         }
-        RulesCmd::Graph { kb } => {
-            let k = load_kb(&kb)?;
-            print!("{}", mailsleuth::kb::graph::to_dot(&k));
-            Ok(0)
-        }
+        RulesCmd::Graph { kb } => print!("{}", mailsleuth::kb::graph::to_dot(&kb.load()?)),
         RulesCmd::Test { dir, kb } => {
-            let k = load_kb(&kb)?;
-            let dirs = mailsleuth::scenario::discover(&dir);
-            if dirs.is_empty() {
-                return Err(Fail(format!("{}: no scenario (a folder with expect.ron)", dir.display())));
-            }
-            let (mut ok, mut failed, mut cannot) = (0, 0, 0);
-            for d in dirs {
-                let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-                match mailsleuth::scenario::run(&d, &k) {
-                    Ok(mailsleuth::scenario::Outcome::Ran(r)) if r.failures.is_empty() => {
-                        ok += 1;
-                        let top = r.report.diagnoses.first().map(|x| x.id.as_str()).unwrap_or("(clean)");
-                        println!("ok      {name}  [rank 1: {top}]");
-                    }
-                    Ok(mailsleuth::scenario::Outcome::Ran(r)) => {
-                        failed += 1;
-                        println!("FAILED  {name}");
-                        for f in &r.failures {
-                            println!("        {f}");
-                        }
-                    }
-                    Ok(mailsleuth::scenario::Outcome::CannotRun(why)) => {
-                        cannot += 1;
-                        println!("not run {name}: {why}");
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        println!("FAILED  {name}: {e}");
-                    }
-                }
-            }
-            println!("{ok} passed, {failed} failed, {cannot} not run");
-            Ok(if failed > 0 { 1 } else { 0 })
+            let (text, code) = cli::rules_test(&kb.load()?, &dir)?;
+            print!("{text}");
+            return Ok(code);
         }
-        RulesCmd::New { spec, dir } => {
-            for p in mailsleuth::scaffold::new_rule(&dir, &spec)? {
-                println!("wrote {}", p.display());
-            }
-            println!("Now: fill in the rule, make the first scenario fire it and the near miss not, then run `mailsleuth rules lint` and `cargo test`.");
-            Ok(0)
-        }
+        RulesCmd::New { spec, dir } => print!("{}", cli::rules_new(&dir, &spec)?),
     }
+    Ok(0)
 }
