@@ -1,5 +1,5 @@
-//! The `mailsleuth` command line: parse arguments, call the library, map outcomes to exit
-//! codes (0: no problem found, 1: problems found, 2: usage or internal error).
+//! The `mailsleuth` command line: parse arguments (clap), dispatch to the library
+//! (`mailsleuth::cli`, `report`), map outcomes to exit codes (AFTER_HELP).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mailsleuth::bundle::Bundle;
@@ -11,10 +11,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
-Exit status:
-  0  no problem found (or nothing to diagnose: no mail system on this host)
-  1  problems found (at least one diagnosis)
-  2  usage error, unreadable bundle, broken rule file, or internal error
+Exit status of why and diagnose (the monitoring-plugin convention):
+  0  OK: no problem found and every rule ran (or no mail system on this host)
+  1  WARNING: the worst diagnosis has severity warning
+  2  CRITICAL: a diagnosis of severity error or critical
+  3  UNKNOWN: no problem found, but rules could not run (not root, --root, a partial bundle)
+Other commands exit 0 when they did their work (rules test: 1 when a scenario failed;
+rules lint: 2 when the knowledge base has errors).
+  64 usage error, or the command could not run (unreadable bundle, broken rule file)
 
 mailsleuth only reads: it never changes, repairs or restarts anything it inspects, and
 never runs a fix command. Fixes are printed for you to review and run.";
@@ -104,6 +108,9 @@ enum Command {
         /// For one rule: each condition, whether it held, and against which facts.
         #[arg(long, value_name = "RULE-ID")]
         explain: Option<String>,
+        /// Under "Not checked", the commands and raw errors, not only the short phrases.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Save the observations as a bundle, to diagnose elsewhere with `diagnose --bundle`.
     Collect {
@@ -128,8 +135,12 @@ enum Command {
         kb: Kb,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// For one rule: each condition, whether it held, and against which facts.
         #[arg(long, value_name = "RULE-ID")]
         explain: Option<String>,
+        /// Under "Not checked", the commands and raw errors, not only the short phrases.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Show every fact gathered, with where it came from.
     Facts {
@@ -148,6 +159,34 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// A monitoring plugin (Nagios, Icinga, Sensu): one status line with perfdata; exit 0 OK,
+    /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage errors too, as the plugin guidelines ask).
+    Check {
+        #[command(flatten)]
+        gather: Gather,
+        /// Check a bundle saved by `collect` instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        window: LogWindow,
+        #[command(flatten)]
+        kb: Kb,
+        #[command(flatten)]
+        thresholds: Thresholds,
+    },
+    /// Prometheus text exposition format (for node_exporter's textfile collector): verdict,
+    /// diagnoses, failures by reason, queue sizes and ages, rule outcomes, collection time.
+    Metrics {
+        #[command(flatten)]
+        gather: Gather,
+        /// Read a bundle saved by `collect` instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        window: LogWindow,
+        #[command(flatten)]
+        kb: Kb,
+    },
     /// The knowledge base: list, show, lint, graph, scaffold.
     Rules {
         #[command(subcommand)]
@@ -158,6 +197,47 @@ enum Command {
         #[command(subcommand)]
         action: LogsCmd,
     },
+}
+
+/// `check` thresholds: WARNING at or above --warn-X, CRITICAL at or above --crit-X.
+#[derive(Args, Clone, Default)]
+struct Thresholds {
+    /// WARNING when the log window holds at least N deferred messages.
+    #[arg(long, value_name = "N")]
+    warn_deferred: Option<u64>,
+    /// CRITICAL when the log window holds at least N deferred messages.
+    #[arg(long, value_name = "N")]
+    crit_deferred: Option<u64>,
+    /// WARNING when the log window holds at least N bounced messages.
+    #[arg(long, value_name = "N")]
+    warn_bounced: Option<u64>,
+    /// CRITICAL when the log window holds at least N bounced messages.
+    #[arg(long, value_name = "N")]
+    crit_bounced: Option<u64>,
+    /// WARNING when at least N messages are queued (all queues).
+    #[arg(long, value_name = "N")]
+    warn_queue: Option<u64>,
+    /// CRITICAL when at least N messages are queued (all queues).
+    #[arg(long, value_name = "N")]
+    crit_queue: Option<u64>,
+    /// WARNING when the oldest queued message is at least SECS old.
+    #[arg(long, value_name = "SECS")]
+    warn_queue_age: Option<u64>,
+    /// CRITICAL when the oldest queued message is at least SECS old.
+    #[arg(long, value_name = "SECS")]
+    crit_queue_age: Option<u64>,
+}
+
+impl Thresholds {
+    fn get(&self) -> mailsleuth::report::monitor::Thresholds {
+        use mailsleuth::report::monitor::Threshold;
+        mailsleuth::report::monitor::Thresholds {
+            deferred: Threshold { warn: self.warn_deferred, crit: self.crit_deferred },
+            bounced: Threshold { warn: self.warn_bounced, crit: self.crit_bounced },
+            queue: Threshold { warn: self.warn_queue, crit: self.crit_queue },
+            queue_age: Threshold { warn: self.warn_queue_age, crit: self.crit_queue_age },
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -260,40 +340,57 @@ fn main() -> ExitCode {
     unsafe {
         let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
     }
-    let cli = Cli::parse();
+    // A monitoring plugin's usage error is UNKNOWN (3), as the plugin guidelines ask.
+    let plugin = std::env::args_os().nth(1).is_some_and(|a| a == "check");
+    let usage = if plugin { 3 } else { cli::EXIT_USAGE };
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors; a usage error is 64, apart from the 0-3
+            // that verdicts use.
+            return ExitCode::from(if e.use_stderr() { usage } else { 0 });
+        }
+    };
     let cmd = cli.command.unwrap_or(Command::Why {
         gather: Gather { timeout: 5.0, ..Gather::default() },
         window: LogWindow::default(),
         kb: Kb::default(),
         format: Format::Human,
         explain: None,
+        verbose: false,
     });
     match run(cmd) {
         Ok(code) => ExitCode::from(code),
+        Err(Fail(msg)) if plugin => {
+            // One line on stdout, as a plugin's output is read.
+            println!("MAILSLEUTH UNKNOWN - {}", mailsleuth::text::sanitize(&msg).replace(['\n', '|'], " "));
+            ExitCode::from(3)
+        }
         Err(Fail(msg)) => {
             // An error may name a path or quote a bundle from the inspected system.
             eprintln!("mailsleuth: {}", mailsleuth::text::sanitize(&msg));
-            ExitCode::from(2)
+            ExitCode::from(cli::EXIT_USAGE)
         }
     }
 }
 
 fn run(cmd: Command) -> Result<u8, Fail> {
     match cmd {
-        Command::Why { gather, window, kb, format, explain } => {
+        Command::Why { gather, window, kb, format, explain, verbose } => {
             let spec = window.spec()?;
             let k = kb.load()?;
             let bundle = cli::observe_host(&gather.options()?);
-            diagnose_and_print(&bundle, &k, &spec, format, explain)
+            diagnose_and_print(&bundle, &k, &spec, format, explain, verbose)
         }
-        Command::Diagnose { bundle, logs, window, kb, format, explain } => {
+        Command::Diagnose { bundle, logs, window, kb, format, explain, verbose } => {
             let spec = window.spec()?;
             let k = kb.load()?;
             let b = match bundle {
                 Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
                 None => cli::observe_logs(&logs),
             };
-            diagnose_and_print(&b, &k, &spec, format, explain)
+            diagnose_and_print(&b, &k, &spec, format, explain, verbose)
         }
         Command::Collect { gather, output } => {
             let bundle = mailsleuth::observe::collect(&gather.options()?);
@@ -314,6 +411,17 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             }
             Ok(0)
         }
+        Command::Check { gather, bundle, window, kb, thresholds } => {
+            let (report, _) = cli::diagnose_for_monitoring(bundle.as_deref(), &gather.options()?, &kb.load()?, &window.spec()?)?;
+            let (line, verdict) = mailsleuth::report::monitor::check(&report, &thresholds.get());
+            println!("{line}");
+            Ok(verdict.code())
+        }
+        Command::Metrics { gather, bundle, window, kb } => {
+            let (report, seconds) = cli::diagnose_for_monitoring(bundle.as_deref(), &gather.options()?, &kb.load()?, &window.spec()?)?;
+            print!("{}", mailsleuth::report::monitor::metrics(&report, seconds));
+            Ok(0)
+        }
         Command::Rules { action } => rules(action),
         Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
             let k = kb.load()?;
@@ -332,6 +440,7 @@ fn diagnose_and_print(
     window: &mailsleuth::time::WindowSpec,
     format: Format,
     explain: Option<String>,
+    verbose: bool,
 ) -> Result<u8, Fail> {
     let report: Report = mailsleuth::diagnose_in_window(bundle, k, window);
     if let Some(id) = explain {
@@ -340,7 +449,7 @@ fn diagnose_and_print(
     }
     match format {
         Format::Json => println!("{}", report.to_json()),
-        Format::Human => print!("{}", human::render(&report, Style::detect())),
+        Format::Human => print!("{}", human::render(&report, Style { verbose, ..Style::detect() })),
     }
     Ok(report.exit_code() as u8)
 }

@@ -223,7 +223,7 @@ fn logs_stats_and_classify_refuse_a_device_or_a_directory() {
     {
         let r = run_with(args, None, &[], Duration::from_secs(60));
         r.bounded(30, 200);
-        assert_eq!(r.code, Some(2), "{args:?}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.code, Some(64), "{args:?}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("not a regular file"), "{args:?}: {}", r.stderr);
     }
 }
@@ -422,7 +422,7 @@ fn an_impossible_since_date_is_a_usage_error() {
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     let r = run(&["logs", "stats", "--since", "2026-02-30", log]);
     r.bounded(30, 200);
-    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(64), "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("2026-02-30"), "{}", r.stderr);
 }
 
@@ -456,7 +456,7 @@ fn a_bundle_with_oversized_fields_or_wrapping_line_numbers_is_refused_clearly() 
         let r = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
         r.bounded(60, 300);
         let head = |s: &str| s.chars().take(300).collect::<String>();
-        assert_eq!(r.code, Some(2), "{}{}", head(&r.stdout), head(&r.stderr));
+        assert_eq!(r.code, Some(64), "{}{}", head(&r.stdout), head(&r.stderr));
         assert!(r.stderr.contains(needle), "{needle}: {}", head(&r.stderr));
     }
 }
@@ -469,7 +469,7 @@ fn a_bundle_over_the_size_cap_is_refused_before_it_is_read() {
     std::fs::File::create(&p).and_then(|f| f.set_len((1 << 30) + 1)).expect("sparse file");
     let r = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
     r.bounded(30, 100);
-    assert_eq!(r.code, Some(2));
+    assert_eq!(r.code, Some(64));
     assert!(r.stderr.contains("over the 1024 MiB"), "{}", r.stderr);
 }
 

@@ -241,3 +241,20 @@ pub fn rules_new(dir: &Path, spec: &str) -> Result<String, Fail> {
     s.push_str("Now: fill in the rule, make the first scenario fire it and the near miss not, then run `mailsleuth rules lint` and `cargo test`.\n");
     Ok(s)
 }
+
+/// `check` and `metrics`: the report of a bundle, or of this machine, and the seconds
+/// collection and diagnosis took.
+pub fn diagnose_for_monitoring(
+    bundle: Option<&Path>,
+    opts: &Options,
+    k: &Knowledge,
+    spec: &WindowSpec,
+) -> Result<(crate::report::Report, f64), Fail> {
+    let t = std::time::Instant::now();
+    let b = match bundle {
+        Some(p) => crate::bundle::load(p).map_err(Fail)?,
+        None => observe_host(opts),
+    };
+    let report = crate::diagnose_in_window(&b, k, spec);
+    Ok((report, t.elapsed().as_secs_f64()))
+}
