@@ -1,11 +1,11 @@
 //! The `mailsleuth` command line: parse arguments (clap), dispatch to the library
 //! (`mailsleuth::cli`, `report`), map outcomes to exit codes (AFTER_HELP).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use mailsleuth::bundle::Bundle;
 use mailsleuth::cli::{self, Fail};
 use mailsleuth::kb::Knowledge;
-use mailsleuth::report::human::{self, Style};
+use mailsleuth::report::human;
 use mailsleuth::report::Report;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +28,35 @@ never runs a fix command. Fixes are printed for you to review and run.";
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Colour: auto (a terminal, NO_COLOR unset, TERM not dumb), always or never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    color: ColorWhen,
+    /// Print nothing on stdout for why/diagnose (the exit status is the answer) and no
+    /// summary or progress on stderr; errors are still printed.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// What every command's output depends on besides its own arguments.
+#[derive(Clone, Copy)]
+struct Out {
+    color: Option<bool>,
+    quiet: bool,
 }
 
 #[derive(Args, Clone, Default)]
@@ -103,6 +132,7 @@ enum Command {
         window: LogWindow,
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
         /// For one rule: each condition, whether it held, and against which facts.
@@ -133,6 +163,7 @@ enum Command {
         window: LogWindow,
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
         /// For one rule: each condition, whether it held, and against which facts.
@@ -156,6 +187,7 @@ enum Command {
         /// Only facts of this kind.
         #[arg(long)]
         kind: Option<String>,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -187,6 +219,14 @@ enum Command {
         #[command(flatten)]
         kb: Kb,
     },
+    /// Print a shell completion script (bash, zsh or fish) on stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) on stdout: `mailsleuth man | man -l -`.
+    Man,
     /// The knowledge base: list, show, lint, graph, scaffold.
     Rules {
         #[command(subcommand)]
@@ -244,10 +284,12 @@ impl Thresholds {
 enum LogsCmd {
     /// Classify every line of a log (FILE, or - for standard input) against the signature catalogue.
     Classify {
+        /// The log to read: FILE, or - for standard input.
         #[arg(default_value = "-")]
         input: PathBuf,
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -283,6 +325,7 @@ struct LogInput {
     window: LogWindow,
     #[command(flatten)]
     kb: Kb,
+    /// Output: human (a report to read) or json (a stable contract for tools).
     #[arg(long, value_enum, default_value_t)]
     format: Format,
     /// Threads (default: every core, at most 8).
@@ -296,11 +339,13 @@ enum RulesCmd {
     List {
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Show one rule: its file and its RON source.
     Show {
+        /// The rule id, e.g. permissions.tmp_blocks_maildrop.
         id: String,
         #[command(flatten)]
         kb: Kb,
@@ -360,7 +405,15 @@ fn main() -> ExitCode {
         explain: None,
         verbose: false,
     });
-    match run(cmd) {
+    let out = Out {
+        color: match cli.color {
+            ColorWhen::Auto => None,
+            ColorWhen::Always => Some(true),
+            ColorWhen::Never => Some(false),
+        },
+        quiet: cli.quiet,
+    };
+    match run(cmd, out) {
         Ok(code) => ExitCode::from(code),
         Err(Fail(msg)) if plugin => {
             // One line on stdout, as a plugin's output is read.
@@ -375,13 +428,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cmd: Command) -> Result<u8, Fail> {
+fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
     match cmd {
         Command::Why { gather, window, kb, format, explain, verbose } => {
             let spec = window.spec()?;
             let k = kb.load()?;
             let bundle = cli::observe_host(&gather.options()?);
-            diagnose_and_print(&bundle, &k, &spec, format, explain, verbose)
+            diagnose_and_print(&bundle, &k, &spec, format, explain, verbose, out)
         }
         Command::Diagnose { bundle, logs, window, kb, format, explain, verbose } => {
             let spec = window.spec()?;
@@ -390,16 +443,22 @@ fn run(cmd: Command) -> Result<u8, Fail> {
                 Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
                 None => cli::observe_logs(&logs),
             };
-            diagnose_and_print(&b, &k, &spec, format, explain, verbose)
+            diagnose_and_print(&b, &k, &spec, format, explain, verbose, out)
         }
         Command::Collect { gather, output } => {
             let bundle = mailsleuth::observe::collect(&gather.options()?);
-            eprintln!("mailsleuth: {}", cli::save_bundle(&bundle, &output)?);
+            let said = cli::save_bundle(&bundle, &output)?;
+            if !out.quiet {
+                eprintln!("mailsleuth: {said}");
+            }
             Ok(0)
         }
         Command::Facts { gather, bundle, window, kb, kind, format } => {
             let spec = window.spec()?;
             let k = kb.load()?;
+            if let Some(kind) = &kind {
+                cli::check_kind(&k, kind)?;
+            }
             let b = match bundle {
                 Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
                 None => mailsleuth::observe::collect(&gather.options()?),
@@ -422,6 +481,19 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             print!("{}", mailsleuth::report::monitor::metrics(&report, seconds));
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "mailsleuth", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(0)
+        }
         Command::Rules { action } => rules(action),
         Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
             let k = kb.load()?;
@@ -441,6 +513,7 @@ fn diagnose_and_print(
     format: Format,
     explain: Option<String>,
     verbose: bool,
+    out: Out,
 ) -> Result<u8, Fail> {
     let report: Report = mailsleuth::diagnose_in_window(bundle, k, window);
     if let Some(id) = explain {
@@ -448,8 +521,9 @@ fn diagnose_and_print(
         return Ok(0);
     }
     match format {
+        _ if out.quiet => {}
         Format::Json => println!("{}", report.to_json()),
-        Format::Human => print!("{}", human::render(&report, Style { verbose, ..Style::detect() })),
+        Format::Human => print!("{}", human::render(&report, cli::style(out.color, verbose))),
     }
     Ok(report.exit_code() as u8)
 }
@@ -486,4 +560,30 @@ fn rules(action: RulesCmd) -> Result<u8, Fail> {
         RulesCmd::New { spec, dir } => print!("{}", cli::rules_new(&dir, &spec)?),
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument and option of every command has help text, and clap's own checks pass.
+    #[test]
+    fn every_option_has_help() {
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if id != "help" && id != "version" && a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in c.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cmd, "mailsleuth", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:?}");
+    }
 }

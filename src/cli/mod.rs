@@ -258,3 +258,50 @@ pub fn diagnose_for_monitoring(
     let report = crate::diagnose_in_window(&b, k, spec);
     Ok((report, t.elapsed().as_secs_f64()))
 }
+
+/// `--color`: `Some(true)` always, `Some(false)` never, `None` auto (a terminal, NO_COLOR
+/// unset or empty, TERM not dumb).
+pub fn style(color: Option<bool>, verbose: bool) -> crate::report::human::Style {
+    use std::io::IsTerminal;
+    let tty = std::io::stdout().is_terminal();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let color = color.unwrap_or_else(|| tty && env("NO_COLOR").is_none() && env("TERM").is_none_or(|t| t != "dumb"));
+    // The locale that decides the character set: LC_ALL, then LC_CTYPE, then LANG. A locale
+    // that names another charset (C, POSIX, ISO-8859-1) gets ASCII glyphs; with none set, a
+    // terminal gets ASCII (the C locale) and a pipe keeps UTF-8 (a file, a program).
+    let locale = env("LC_ALL").or_else(|| env("LC_CTYPE")).or_else(|| env("LANG"));
+    let utf8 = |l: &str| {
+        let l = l.to_ascii_lowercase();
+        l.contains("utf-8") || l.contains("utf8")
+    };
+    let ascii = match &locale {
+        Some(l) => !utf8(l),
+        None => tty,
+    };
+    let width = terminal_width().or_else(|| env("COLUMNS").and_then(|c| c.parse().ok())).unwrap_or(100).clamp(40, 200);
+    crate::report::human::Style { color, verbose, width, ascii }
+}
+
+/// The width of the terminal on stdout, if it is one.
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let mut ws = nix::libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct we own; fd 1 is open.
+    let r = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_col > 0).then_some(ws.ws_col as usize)
+}
+
+/// `facts --kind K`: K must be a kind the producers or the rules know; an unknown one is an
+/// error naming the nearest kind, not an empty listing.
+pub fn check_kind(k: &Knowledge, kind: &str) -> Result<(), Fail> {
+    let all = k.all_kinds();
+    if all.iter().any(|x| x == kind) {
+        return Ok(());
+    }
+    let hint =
+        crate::text::did_you_mean(kind, all.iter().map(String::as_str)).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+    Err(Fail(format!("--kind {kind}: no such fact kind{hint}; `mailsleuth facts` lists every fact with its kind")))
+}
