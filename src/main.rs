@@ -65,7 +65,8 @@ struct Gather {
     /// Commands, sockets and DNS are not used then; the report says so.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Mail log to read (repeatable); replaces log discovery. Read as given, not under --root.
+    /// Mail log to read (repeatable; - reads standard input); replaces log discovery. Read
+    /// as given, not under --root.
     #[arg(long = "log", value_name = "FILE")]
     logs: Vec<PathBuf>,
     /// Timeout for each external command, in seconds.
@@ -155,8 +156,9 @@ enum Command {
         /// A bundle saved by `collect`.
         #[arg(long, value_name = "FILE", required_unless_present = "logs", conflicts_with = "logs")]
         bundle: Option<PathBuf>,
-        /// A mail log to diagnose on its own (repeatable, oldest first): configuration,
-        /// files and services are then not observed, and the report says so.
+        /// A mail log to diagnose on its own (repeatable, oldest first; - reads standard
+        /// input): configuration, files and services are then not observed, and the report
+        /// says so.
         #[arg(long = "log", value_name = "FILE")]
         logs: Vec<PathBuf>,
         #[command(flatten)]
@@ -316,7 +318,8 @@ enum LogsCmd {
 
 #[derive(Args, Clone)]
 struct LogInput {
-    /// Log files, oldest first (plain or .gz).
+    /// Log files, oldest first (plain or .gz); - reads standard input (then every line is
+    /// taken unless --since/--until, which count back from now).
     files: Vec<PathBuf>,
     /// Without FILE: read the host's mail logs under DIR instead of `/`.
     #[arg(long, value_name = "DIR")]

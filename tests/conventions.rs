@@ -169,3 +169,58 @@ fn genlog_help_prints_help_and_a_bad_argument_is_refused() {
     let o = Command::new(&genlog).args(["3K", "--seed", "7"]).output().expect("genlog");
     assert!(o.stdout.len() >= 3 << 10 && o.stdout.len() < 8 << 10, "{}", o.stdout.len());
 }
+
+/// `mailsleuth ARGS < file`.
+fn run_stdin(args: &[&str], input: &std::path::Path) -> Output {
+    Command::new(BIN).args(args).env("NO_COLOR", "1").stdin(std::fs::File::open(input).expect("input")).output().expect("run mailsleuth")
+}
+
+#[test]
+fn a_dash_reads_standard_input_for_every_command_that_takes_a_log() {
+    let log = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scenarios/founding-tmp-0700-maildrop/sysroot/var/log/mail.log"
+    ));
+    let l = log.to_str().expect("utf-8");
+    let json =
+        |o: &Output| -> serde_json::Value { serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stdout))) };
+    // logs stats / unknown: the same counts from a pipe as from the file.
+    let file = json(&run(&["logs", "stats", "--all-logs", "--format", "json", "--no-system-rules", l]));
+    let o = run_stdin(&["logs", "stats", "-", "--format", "json", "--no-system-rules"], &log);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let pipe = json(&o);
+    assert_eq!(pipe["files"][0]["path"], "-");
+    assert_eq!(pipe["files"][0]["lines"], file["files"][0]["lines"]);
+    assert!(file["files"][0]["lines"].as_u64().is_some_and(|n| n > 10));
+    // The same tables, the evidence named `-:LINE` instead of `FILE:LINE`.
+    let same = |k: &str| {
+        let p: String = pipe[k].to_string();
+        p == file[k].to_string().replace(&format!("{l}:"), "-:")
+    };
+    assert!(same("statuses") && same("signatures") && same("deferral_reasons"), "{pipe}\n{file}");
+    let u_file = text(&run(&["logs", "unknown", "--all-logs", "--no-system-rules", l]).stdout);
+    let u_pipe = text(&run_stdin(&["logs", "unknown", "-", "--no-system-rules"], &log).stdout);
+    assert_eq!(u_pipe.replace(" -", "").lines().count(), u_file.lines().count(), "{u_pipe}\n{u_file}");
+    // logs classify -: one label per line.
+    let c = run_stdin(&["logs", "classify", "-", "--no-system-rules"], &log);
+    assert_eq!(text(&c.stdout).lines().count() as u64, file["files"][0]["lines"].as_u64().expect("lines"));
+    // diagnose --log - and why --log - on a machine without a mail system: the log's report.
+    let d_file = json(&run(&["diagnose", "--log", l, "--format", "json", "--no-system-rules"]));
+    let d_pipe = json(&run_stdin(&["diagnose", "--log", "-", "--format", "json", "--no-system-rules"], &log));
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["diagnoses"].as_array().expect("diagnoses").iter().filter_map(|d| d["id"].as_str().map(str::to_string)).collect()
+    };
+    assert!(ids(&d_file).contains(&"delivery.maildrop_tmpfile_failures".to_string()), "{:?}", ids(&d_file));
+    assert_eq!(ids(&d_pipe), ids(&d_file));
+    assert_eq!(d_pipe["accounting"]["deferred"]["total"], d_file["accounting"]["deferred"]["total"]);
+    let empty = std::env::temp_dir().join(format!("mailsleuth-stdin-root-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let w =
+        json(&run_stdin(&["why", "--root", empty.to_str().expect("utf-8"), "--log", "-", "--format", "json", "--no-system-rules"], &log));
+    let _ = std::fs::remove_dir_all(&empty);
+    assert_eq!(w["log_only"], true);
+    assert_eq!(ids(&w), ids(&d_file));
+    // Standard input and files together are refused, not silently mixed.
+    let o = run_stdin(&["logs", "stats", "-", l, "--no-system-rules"], &log);
+    assert_eq!(o.status.code(), Some(64));
+}

@@ -299,6 +299,26 @@ fn classify_on_newline_free_input_keeps_memory_bounded() {
 }
 
 #[test]
+fn stats_and_diagnose_on_newline_free_standard_input_keep_memory_bounded() {
+    let dir = TempDir::new("nonlstdin");
+    let p = newline_free(&dir, "one-line", 200);
+    let r = run_with(&["logs", "stats", "-", "--format", "json", "--no-system-rules"], Some(&p), &[], Duration::from_secs(120));
+    r.bounded(60, 100);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["files"][0]["path"], "-");
+    // Read as the same bytes in a file are: nothing taken from the one overlong "line".
+    let f = run(&["logs", "stats", p.to_str().expect("utf-8"), "--format", "json", "--no-system-rules"]);
+    let mut fv: serde_json::Value = serde_json::from_str(&f.stdout).expect("JSON");
+    fv["files"][0]["path"] = serde_json::Value::from("-");
+    assert_eq!(v["files"], fv["files"]);
+    assert_eq!(v["statuses"], fv["statuses"]);
+    let r = run_with(&["diagnose", "--log", "-", "--no-system-rules", "--format", "json"], Some(&p), &[], Duration::from_secs(120));
+    r.bounded(60, 300);
+    assert!(r.code.is_some_and(|c| c <= 3), "{}", r.stderr);
+}
+
+#[test]
 fn a_gzip_rotation_inflating_to_one_huge_line_keeps_memory_bounded() {
     let root = TempDir::new("gzline");
     root.write("etc/postfix/main.cf", "myhostname = mx.example.org\n");

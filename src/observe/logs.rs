@@ -365,7 +365,14 @@ fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, reason: &
     let mut problem = None;
     let reason = Some(reason.to_string());
     let id = rec.record(Source::Log { path: shown.to_string(), reason: reason.clone() }, || {
-        let r = if gz { read_gz_tail(real, cap) } else { fs::read_tail(real, cap).map(|p| (p, None)) };
+        let r = if shown == "-" {
+            // `--log -`: standard input, its last `cap` bytes like a file's.
+            Ok(read_stream_tail(&mut std::io::stdin().lock(), cap, "standard input: read failed"))
+        } else if gz {
+            read_gz_tail(real, cap)
+        } else {
+            fs::read_tail(real, cap).map(|p| (p, None))
+        };
         match r {
             Ok((p, note)) => {
                 problem = note;
@@ -387,9 +394,15 @@ fn record_log(rec: &mut Recorder, shown: &str, real: &std::path::Path, reason: &
 /// Decompress a gzip log (all members), keeping its last `cap` bytes at a line boundary. A
 /// damaged or truncated stream keeps what was decompressed and says where it stopped.
 pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payload, Option<String>)> {
-    use std::io::Read;
     let f = fs::open_regular(path)?;
     let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
+    Ok(read_stream_tail(&mut dec, cap, "gzip stream damaged"))
+}
+
+/// The last `cap` bytes (at a line boundary) of a stream read to its end: a gzip rotation's
+/// decompressed text, or standard input (`--log -`). Lines over [`READ_BUF`] are kept as
+/// empty lines; an error keeps what was read, and the note says where it stopped.
+pub fn read_stream_tail(dec: &mut dyn std::io::Read, cap: u64, damaged: &str) -> (Payload, Option<String>) {
     let cap = cap as usize;
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 1 << 16];
@@ -425,7 +438,7 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                note = Some(format!("gzip stream damaged after {} decompressed bytes: {e}", dropped_bytes + buf.len() as u64));
+                note = Some(format!("{damaged} after {} bytes: {e}", dropped_bytes + buf.len() as u64));
                 break;
             }
         }
@@ -441,7 +454,27 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
         Ok(s) => (s, false),
         Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
     };
-    Ok((Payload::Text { text, first_line: dropped_lines + 1, skipped_bytes: dropped_bytes, lossy, exit: None }, note))
+    (Payload::Text { text, first_line: dropped_lines + 1, skipped_bytes: dropped_bytes, lossy, exit: None }, note)
+}
+
+/// Standard input (`logs stats -`), streamed through the scanner like a file, in the same
+/// bounded memory (lines over a MiB skipped).
+pub struct StdinSegment;
+
+impl Segment for StdinSegment {
+    fn path(&self) -> &str {
+        "-"
+    }
+    fn first_line(&self) -> Option<u64> {
+        Some(1)
+    }
+    fn feed(&mut self, s: &mut Scanner<'_, '_>) {
+        let stdin = std::io::stdin();
+        let mut lock = stdin.lock();
+        if let Err(e) = feed(&mut lock, s, u64::MAX, false) {
+            s.problem(format!("read failed: {e}"));
+        }
+    }
 }
 
 /// A byte range of a log file (or a whole gzip file), streamed through the scanner in
