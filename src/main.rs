@@ -504,8 +504,8 @@ fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
             cli::classify(&k, &input, matches!(format, Format::Json), &mut out)?;
             Ok(0)
         }
-        Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false),
-        Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true),
+        Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false, out),
+        Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true, out),
     }
 }
 
@@ -531,11 +531,11 @@ fn diagnose_and_print(
     Ok(report.exit_code() as u8)
 }
 
-fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
+fn log_report(input: &LogInput, top: usize, unknown: bool, out: Out) -> Result<u8, Fail> {
     use mailsleuth::report::logstats;
     let spec = input.window.spec()?;
     let k = input.kb.load()?;
-    let stats = cli::log_stats(&input.files, input.root.as_deref(), &k, &spec, unknown, input.threads)?;
+    let stats = cli::with_progress(out.quiet, || cli::log_stats(&input.files, input.root.as_deref(), &k, &spec, unknown, input.threads))?;
     match (input.format, unknown) {
         (Format::Json, false) => println!("{}", logstats::to_json(&stats)),
         (Format::Json, true) => println!("{}", logstats::unknown_json(&stats, top)),

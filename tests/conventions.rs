@@ -224,3 +224,33 @@ fn a_dash_reads_standard_input_for_every_command_that_takes_a_log() {
     let o = run_stdin(&["logs", "stats", "-", l, "--no-system-rules"], &log);
     assert_eq!(o.status.code(), Some(64));
 }
+
+#[test]
+fn progress_shows_on_a_terminal_past_a_second_and_never_in_a_pipe() {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
+    let genlog = format!("{target}/debug/examples/genlog");
+    if !std::path::Path::new(&genlog).exists() {
+        let ok =
+            Command::new(env!("CARGO")).args(["build", "--quiet", "--example", "genlog"]).current_dir(env!("CARGO_MANIFEST_DIR")).status();
+        assert!(ok.is_ok_and(|s| s.success()));
+    }
+    let log = std::env::temp_dir().join(format!("mailsleuth-progress-{}.log", std::process::id()));
+    let o = Command::new(&genlog).arg("12M").output().expect("genlog");
+    std::fs::write(&log, &o.stdout).expect("write");
+    let l = log.to_str().expect("utf-8").to_string();
+    // In a pipe: nothing on stderr, however long it takes.
+    let piped = Command::new(BIN).args(["logs", "stats", "--all-logs", "--no-system-rules", &l]).output().expect("run");
+    assert_eq!(piped.status.code(), Some(0));
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    // On a terminal, a scan of more than a second shows the bytes read and the rate.
+    let started = std::time::Instant::now();
+    let tty = on_a_terminal(&format!("logs stats --all-logs --no-system-rules {l}"), &[]);
+    let took = started.elapsed();
+    let quiet = on_a_terminal(&format!("--quiet logs stats --all-logs --no-system-rules {l}"), &[]);
+    let _ = std::fs::remove_file(&log);
+    let (Some(tty), Some(quiet)) = (tty, quiet) else { return };
+    if took > std::time::Duration::from_millis(1500) {
+        assert!(tty.contains("mailsleuth: read ") && tty.contains("/s)"), "{took:?}: {}", tty.chars().take(400).collect::<String>());
+    }
+    assert!(!quiet.contains("mailsleuth: read "), "{}", quiet.chars().take(400).collect::<String>());
+}

@@ -305,3 +305,44 @@ pub fn check_kind(k: &Knowledge, kind: &str) -> Result<(), Fail> {
         crate::text::did_you_mean(kind, all.iter().map(String::as_str)).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
     Err(Fail(format!("--kind {kind}: no such fact kind{hint}; `mailsleuth facts` lists every fact with its kind")))
 }
+
+/// Run `work`, showing on stderr — only when stderr is a terminal, not `quiet`, and only
+/// once the work has taken a second — the log bytes scanned so far and the rate, on one
+/// line rewritten in place and erased at the end.
+pub fn with_progress<T>(quiet: bool, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if quiet || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let done = AtomicBool::new(false);
+    let start = std::time::Instant::now();
+    let base = observe::logs::BYTES_SCANNED.load(Ordering::Relaxed);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut shown = false;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let t = start.elapsed();
+                if t < Duration::from_secs(1) || done.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let bytes = observe::logs::BYTES_SCANNED.load(Ordering::Relaxed) - base;
+                let rate = bytes as f64 / t.as_secs_f64();
+                eprint!(
+                    "\r\x1b[Kmailsleuth: read {} of log in {:.0} s ({}/s)",
+                    crate::text::human_bytes(bytes as i64),
+                    t.as_secs_f64(),
+                    crate::text::human_bytes(rate as i64)
+                );
+                shown = true;
+            }
+            if shown {
+                eprint!("\r\x1b[K");
+            }
+        });
+        let out = work();
+        done.store(true, Ordering::Relaxed);
+        out
+    })
+}

@@ -533,6 +533,10 @@ impl FileSegment {
     }
 }
 
+/// Bytes of log read by every scan of this process so far (all threads): what the progress
+/// line on a terminal shows. Only ever added to; reading it is a relaxed load.
+pub static BYTES_SCANNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Feed the lines of `r` to the scanner: every line that *starts* within the first `limit`
 /// bytes (the rest of the range belongs to the next segment).
 fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip_partial: bool) -> std::io::Result<()> {
@@ -543,7 +547,10 @@ fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip
     let mut overlong = false;
     loop {
         let n = match r.read(&mut buf[filled..]) {
-            Ok(n) => n,
+            Ok(n) => {
+                BYTES_SCANNED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                n
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 // Keep what was read (a truncated gzip member ends here) and say so.
