@@ -150,6 +150,10 @@ enum Command {
         /// The bundle file to write (JSON).
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// Replace mail addresses, user names, IP addresses and host names by stable
+        /// pseudonyms (the same value, the same token), so the bundle can go into a ticket.
+        #[arg(long)]
+        redact: bool,
     },
     /// Diagnose a bundle saved by `collect`, or mail logs alone (`--log`), offline.
     Diagnose {
@@ -448,8 +452,14 @@ fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
             };
             diagnose_and_print(&b, &k, &spec, format, explain, verbose, out)
         }
-        Command::Collect { gather, output } => {
-            let bundle = mailsleuth::observe::collect(&gather.options()?);
+        Command::Collect { gather, output, redact } => {
+            let mut bundle = mailsleuth::observe::collect(&gather.options()?);
+            if redact {
+                let n = mailsleuth::bundle::redact::redact(&mut bundle);
+                if !out.quiet {
+                    eprintln!("mailsleuth: {n} names, addresses and networks replaced by pseudonyms");
+                }
+            }
             let said = cli::save_bundle(&bundle, &output)?;
             if !out.quiet {
                 eprintln!("mailsleuth: {said}");
