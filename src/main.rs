@@ -225,6 +225,24 @@ enum Command {
         #[command(flatten)]
         kb: Kb,
     },
+    /// The queue as qshape(1) shows it: recipients by destination and by age, with the top
+    /// deferral reasons of each destination (from `postqueue -j`).
+    Queue {
+        #[command(flatten)]
+        gather: Gather,
+        /// Read a bundle saved by `collect` instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        /// Only this queue (deferred, active, incoming, hold, maildrop); default: all.
+        #[arg(long, value_name = "NAME")]
+        queue: Option<String>,
+        /// Destinations to show.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Output: human (a report to read) or json (a stable contract for tools).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Print a shell completion script (bash, zsh or fish) on stdout.
     Completions {
         /// The shell to complete for.
@@ -492,6 +510,20 @@ fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
         Command::Metrics { gather, bundle, window, kb } => {
             let (report, seconds) = cli::diagnose_for_monitoring(bundle.as_deref(), &gather.options()?, &kb.load()?, &window.spec()?)?;
             print!("{}", mailsleuth::report::monitor::metrics(&report, seconds));
+            Ok(0)
+        }
+        Command::Queue { gather, bundle, queue, top, format } => {
+            use mailsleuth::report::queue;
+            let b = match bundle {
+                Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
+                None => mailsleuth::observe::collect(&gather.options()?),
+            };
+            let msgs = queue::messages(&b).map_err(|e| Fail(format!("the queue's destinations are unknown: {e}")))?;
+            let rows = queue::rows(&msgs, b.created_at as i64, queue.as_deref());
+            match format {
+                Format::Json => println!("{}", queue::json(&rows)),
+                Format::Human => print!("{}", queue::human(&rows, top, 3)),
+            }
             Ok(0)
         }
         Command::Completions { shell } => {

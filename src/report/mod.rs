@@ -10,6 +10,7 @@ pub mod facts;
 pub mod human;
 pub mod logstats;
 pub mod monitor;
+pub mod queue;
 pub mod verdict;
 
 use crate::bundle::Bundle;
