@@ -14,8 +14,22 @@ Problem lines are those labelled neither `ok` nor `other`. Printed:
   `ok` line given a problem category) and how `other` lines fared;
 - the most common mistakes (label -> category, with a sample note).
 
+With --by-source (the generalisation figure): the sources (`source`: one project, issue
+thread or page) are dealt into K folds (--folds, default 5; all lines of one source in the
+same fold); for each fold, of its problem lines:
+
+- `generic`: the share the generic layers alone (`logs classify --no-signatures`: program
+  readings and structure, no exact signature) put in the right category;
+- `unseen`: the share the full classifier puts in the right category, counting only lines
+  whose text matched no example line of the catalogue (message compared after the syslog
+  prefix, digits masked).
+
+The classifier is not retrained per fold (its catalogue is hand-written): the folds show how
+the figures vary from one group of sources to another. Lines with a label's `alt` category
+count as right only in the "right or alt" figure.
+
 Usage:
-    scripts/eval-corpus.py [CORPUS] [--check] [--mistakes N] [--show-misses]
+    scripts/eval-corpus.py [CORPUS] [--check] [--mistakes N] [--show-misses] [--by-source [--folds K]]
 
 The binary is `$MAILSLEUTH`, else target/release/mailsleuth or target/debug/mailsleuth,
 whichever was built last (the knowledge base is compiled into it).
@@ -26,8 +40,10 @@ Standard library only.
 
 import argparse
 import collections
+import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,11 +95,12 @@ def load_corpus(path):
     return rows
 
 
-def classify(binary, lines):
+def classify(binary, lines, generic_only=False):
     data = "".join(line + "\n" for line in lines)
+    extra = ["--no-signatures"] if generic_only else []
     try:
         proc = subprocess.run(
-            [binary, "logs", "classify", "-", "--format", "json"],
+            [binary, "logs", "classify", "-", "--format", "json"] + extra,
             input=data.encode("utf-8"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -115,6 +132,9 @@ class Tally:
         self.sample = {}  # (label, category) -> a note
         self.misses = []  # (label, category, signature, note)
         self.ok_total = self.ok_alarm = self.ok_recognised = 0
+        self.recognised = 0  # problem lines given a problem category (right or not)
+        self.right_or_alt = 0
+        self.layers = collections.Counter()  # layer of the right answers
         self.other_total = self.other_problem = 0
 
     def miss(self, label, got, signature, note):
@@ -141,8 +161,12 @@ class Tally:
             return
         c = self.per[label]
         c["total"] += 1
+        self.recognised += is_problem
+        if got == label or (got != "-" and got == row.get("alt")):
+            self.right_or_alt += 1
         if got == label:
             c["right"] += 1
+            self.layers[res.get("layer") or "-"] += 1
             return
         c["unrecognised" if got == "-" else "wrong"] += 1
         self.miss(label, got, res.get("signature"), note)
@@ -166,7 +190,10 @@ def report(t, args, corpus_lines, binary):
     print()
     print(f"problem lines:      {total}")
     print(f"recall:             {right}/{total} = {pct(right, total):.1f}%  (target >= {RECALL_TARGET:.0%})")
-    print(f"unrecognised:       {unrec}/{total} = {pct(unrec, total):.1f}%")
+    print(f"unrecognised:       {unrec}/{total} = {pct(unrec, total):.1f}%  (no reading at all)")
+    print(f"recognised as a problem: {t.recognised}/{total} = {pct(t.recognised, total):.1f}%  (any category but ok/other)")
+    print(f"right or alt:       {t.right_or_alt}/{total} = {pct(t.right_or_alt, total):.1f}%  (the label's alternative category counted too)")
+    print("right answers by layer: " + ", ".join(f"{k} {v}" for k, v in sorted(t.layers.items())))
     print(f"false alarms (ok):  {t.ok_alarm}/{t.ok_total} = {pct(t.ok_alarm, t.ok_total):.1f}%  (target < {FALSE_ALARM_LIMIT:.0%})")
     print(f"ok lines recognised as ok: {t.ok_recognised}/{t.ok_total} (the rest: no signature, which is fine)")
     print(f"'other' lines given a problem category: {t.other_problem}/{t.other_total} = {pct(t.other_problem, t.other_total):.1f}%")
@@ -182,6 +209,59 @@ def report(t, args, corpus_lines, binary):
             print(f"  {label} -> {got} [{sig or '-'}]: {note}")
 
 
+def example_messages():
+    """The messages of every example line of the catalogue, normalised (see `norm`)."""
+    out = set()
+    pat = re.compile(r'\bline:\s*"((?:[^"\\]|\\.)*)"')
+    for path in glob.glob(os.path.join(REPO, "knowledge", "signatures", "**", "*.ron"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            for m in pat.finditer(f.read()):
+                text = m.group(1).replace('\\"', '"').replace("\\\\", "\\")
+                out.add(norm(text))
+    return out
+
+
+TAG = re.compile(r"^(?:.*?\s)?[\w/.-]+(?:\[\d+\])?: (.*)$")
+
+
+def norm(line):
+    """The message of a line (after the first `tag[pid]: `), digits masked, spaces squeezed."""
+    m = TAG.match(line)
+    text = m.group(1) if m else line
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "0", text)).strip()
+
+
+def by_source(rows, binary, folds):
+    full = classify(binary, [r["line"] for r in rows])
+    generic = classify(binary, [r["line"] for r in rows], generic_only=True)
+    seen = example_messages()
+    sources = sorted({r["source"] for r in rows})
+    fold_of = {src: i % folds for i, src in enumerate(sources)}
+    per = [collections.Counter() for _ in range(folds)]
+    for row, f, g in zip(rows, full, generic):
+        if row["label"] in NOT_PROBLEMS:
+            continue
+        c = per[fold_of[row["source"]]]
+        c["problems"] += 1
+        c["generic_right"] += g.get("category") == row["label"]
+        if norm(row["line"]) not in seen:
+            c["unseen"] += 1
+            c["unseen_right"] += f.get("category") == row["label"]
+    print()
+    print(f"by source: {len(sources)} sources in {folds} folds (all lines of a source in one fold)")
+    print(f"{'fold':>4} {'sources':>7} {'problems':>8} {'generic layers alone':>21} {'unseen text, full':>21}")
+    tot = collections.Counter()
+    g_shares, u_shares = [], []
+    for i, c in enumerate(per):
+        n_src = sum(1 for s in sources if fold_of[s] == i)
+        tot.update(c)
+        g_shares.append(pct(c["generic_right"], c["problems"]))
+        u_shares.append(pct(c["unseen_right"], c["unseen"]))
+        print(f"{i + 1:>4} {n_src:>7} {c['problems']:>8} {c['generic_right']:>8}/{c['problems']:<4} {g_shares[-1]:>6.1f}% {c['unseen_right']:>8}/{c['unseen']:<4} {u_shares[-1]:>6.1f}%")
+    print(f"{'all':>4} {len(sources):>7} {tot['problems']:>8} {tot['generic_right']:>8}/{tot['problems']:<4} {pct(tot['generic_right'], tot['problems']):>6.1f}% {tot['unseen_right']:>8}/{tot['unseen']:<4} {pct(tot['unseen_right'], tot['unseen']):>6.1f}%")
+    print(f"fold range: generic layers alone {min(g_shares):.1f}-{max(g_shares):.1f}%, unseen text {min(u_shares):.1f}-{max(u_shares):.1f}%")
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` is not an error
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -189,6 +269,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="exit 1 when below target")
     ap.add_argument("--mistakes", type=int, default=20, help="how many confusions to list")
     ap.add_argument("--show-misses", action="store_true", help="print the note of every miss")
+    ap.add_argument("--by-source", action="store_true", help="k-fold by source: the generalisation figures")
+    ap.add_argument("--folds", type=int, default=5, help="folds for --by-source (default 5)")
     args = ap.parse_args()
 
     rows = load_corpus(args.corpus)
@@ -198,6 +280,8 @@ def main():
     for row, res in zip(rows, results):
         t.add(row, res)
     report(t, args, len(rows), binary)
+    if args.by_source:
+        by_source(rows, binary, max(2, args.folds))
 
     total, right, _ = t.figures()
     recall = right / total if total else 0.0

@@ -45,7 +45,7 @@ pub fn diagnose(bundle: &Bundle, k: &Knowledge) -> report::Report {
 
 /// [`diagnose`], considering only the log lines inside `window`.
 pub fn diagnose_in_window(bundle: &Bundle, k: &Knowledge, window: &time::WindowSpec) -> report::Report {
-    let facts = facts::parse::facts_in_window(bundle, k, window);
+    let facts = facts::facts_in_window(bundle, k, window);
     let eval = engine::run(k, facts);
     report::Report::new(bundle, k, eval)
 }

@@ -261,6 +261,30 @@ enum Command {
         #[command(subcommand)]
         action: LogsCmd,
     },
+    /// The log-signature catalogue: scaffold a new signature from a sample line.
+    Signatures {
+        #[command(subcommand)]
+        action: SignaturesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SignaturesCmd {
+    /// Write DIR/signatures/PROGRAM/NAME.ron: a signature whose regex is the sample line's
+    /// message generalised (ids, numbers, addresses, hosts) and whose example is the sample.
+    New {
+        /// PROGRAM/NAME, e.g. opendkim/key_not_secure
+        spec: String,
+        /// The sample log line (a sample of `logs unknown`).
+        #[arg(long)]
+        line: String,
+        /// Its category (see the README's taxonomy).
+        #[arg(long, default_value = "other")]
+        category: String,
+        /// `knowledge` in a project checkout, or a directory to give `--rules`.
+        #[arg(long, value_name = "DIR", default_value = "knowledge")]
+        dir: PathBuf,
+    },
 }
 
 /// `check` thresholds: WARNING at or above --warn-X, CRITICAL at or above --crit-X.
@@ -316,6 +340,10 @@ enum LogsCmd {
         /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Skip the exact signatures: only the generic layers (program readings, structure)
+        /// read the lines (what `scripts/eval-corpus.py --by-source` measures).
+        #[arg(long)]
+        no_signatures: bool,
     },
     /// Overview of mail logs: deliveries by status, deferral reasons by destination and by
     /// signature, the size split, warnings/fatals/panics, and trends. Without FILE: the mail
@@ -494,7 +522,7 @@ fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
                 Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
                 None => mailsleuth::observe::collect(&gather.options()?),
             };
-            let facts = mailsleuth::facts::parse::facts_in_window(&b, &k, &spec);
+            let facts = mailsleuth::facts::facts_in_window(&b, &k, &spec);
             match format {
                 Format::Json => println!("{}", mailsleuth::report::facts::json(&b, &facts, kind.as_deref())?),
                 Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind.as_deref())),
@@ -540,10 +568,16 @@ fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
             Ok(0)
         }
         Command::Rules { action } => rules(action),
-        Command::Logs { action: LogsCmd::Classify { input, kb, format } } => {
+        Command::Logs { action: LogsCmd::Classify { input, kb, format, no_signatures } } => {
             let k = kb.load()?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            cli::classify(&k, &input, matches!(format, Format::Json), &mut out)?;
+            cli::classify(&k, &input, matches!(format, Format::Json), no_signatures, &mut out)?;
+            Ok(0)
+        }
+        Command::Signatures { action: SignaturesCmd::New { spec, line, category, dir } } => {
+            let p = mailsleuth::scaffold::new_signature(&dir, &spec, &line, &category)?;
+            println!("wrote {}", p.display());
+            println!("Now: check the regex and the meaning, then `mailsleuth logs classify --rules DIR FILE` (DIR: the folder holding signatures/) or, in a checkout, `cargo test --test signatures`.");
             Ok(0)
         }
         Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false, out),

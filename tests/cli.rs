@@ -238,6 +238,58 @@ fn rules_new_scaffolds_a_rule_that_loads_and_its_two_scenarios() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The admin's loop: a line `logs unknown` lists, scaffolded into a signature with
+/// `signatures new`, then recognised by `logs classify` (and no longer unknown) when the
+/// directory is given with `--rules`.
+#[test]
+fn signatures_new_turns_an_unknown_line_into_a_signature_that_classifies_it() {
+    let dir = std::env::temp_dir().join(format!("mailsleuth-cli-signew-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let d = dir.to_str().expect("utf-8");
+    // Dovecot's master at its process limit (src/master/service-monitor.c: "%s (%u) reached,
+    // client connections are being dropped"), which no exact signature of the catalogue knows.
+    let sample = "Mar  1 10:00:00 mx dovecot: master: Warning: service(imap-login): process_limit (100) reached, client connections are being dropped";
+    let other = "Mar  1 10:05:07 mx dovecot: master: Warning: service(imap-login): process_limit (250) reached, client connections are being dropped";
+    let log = dir.join("mail.log");
+    std::fs::write(&log, format!("{sample}\n{other}\n")).expect("write log");
+    let log = log.to_str().expect("utf-8");
+    let unknown = |extra: &[&str]| {
+        let mut args = vec!["logs", "unknown", log, "--all-logs", "--no-system-rules", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(unknown(&[]).contains("process_limit"), "the line starts unknown");
+
+    let o = run(&["signatures", "new", "dovecot/process_limit_reached", "--line", sample, "--category", "config-error", "--dir", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = dir.join("signatures/dovecot/process_limit_reached.ron");
+    let text = std::fs::read_to_string(&file).expect("the scaffold is written");
+    assert!(text.contains("id: \"dovecot.process_limit_reached\"") && text.contains(sample), "{text}");
+
+    // Both lines (the sample and one with another key name and time) get the new signature.
+    let o = run(&["logs", "classify", log, "--rules", d, "--no-system-rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r["signature"], "dovecot.process_limit_reached", "{r}");
+        assert_eq!(r["category"], "config-error");
+        assert_eq!(r["layer"], "signature");
+    }
+    // And `logs unknown` no longer lists it.
+    assert!(!unknown(&["--rules", d]).contains("process_limit"));
+    // Never overwrites; a bad category is refused with the list of categories.
+    let o = run(&["signatures", "new", "dovecot/process_limit_reached", "--line", sample, "--dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["signatures", "new", "dovecot/other", "--line", sample, "--category", "config-eror", "--dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("config-error"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn terminal_escapes_in_a_log_are_neutralised() {
     let root = Root::new("healthy-maildrop", 0o1777, "escape");

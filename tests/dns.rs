@@ -222,7 +222,8 @@ fn collect_and_parse(dns: &Dnsmasq, main_cf: &str) -> (Vec<(String, String)>, Fa
         observations: obs,
     };
     let mut facts = FactSet::new();
-    mailsleuth::facts::dns::facts(&bundle, &mut facts);
+    let cfg = mailsleuth::facts::config_from(&bundle.observations);
+    mailsleuth::facts::dns::facts(&bundle, cfg.as_ref(), &mut facts);
     (asked, facts)
 }
 

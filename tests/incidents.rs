@@ -30,7 +30,7 @@ struct Incident {
 }
 
 /// Rank-1 hits measured when each set was added; a set must not fall below them.
-const FLOORS: &[(&str, usize)] = &[("dev", 27), ("dev2", 16), ("heldout", 10), ("heldout3", 5)];
+const FLOORS: &[(&str, usize)] = &[("dev", 27), ("dev2", 16), ("heldout", 10), ("heldout3", 6)];
 
 fn incidents(set: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/incidents").join(set);

@@ -88,7 +88,7 @@ fn live_facts(out: &Path) -> mailsleuth::model::FactSet {
     let bundle: Bundle = serde_json::from_str(&text).expect("bundle parses");
     assert!(bundle.live);
     let k = mailsleuth::load_knowledge(&[], false).expect("knowledge base");
-    mailsleuth::facts::parse::facts_from(&bundle, &k)
+    mailsleuth::facts::facts_from(&bundle, &k)
 }
 
 /// The ids of `why --format json` from inside the lab, best first.
@@ -113,7 +113,7 @@ fn live_collect_inside_a_broken_real_postfix() {
     assert!(bundle.live);
     assert_eq!(bundle.host, "mx1.lab.example");
     let k = mailsleuth::load_knowledge(&[], false).expect("knowledge base");
-    let facts = mailsleuth::facts::parse::facts_from(&bundle, &k);
+    let facts = mailsleuth::facts::facts_from(&bundle, &k);
     let of = |kind: &str| facts.of_kind(kind).cloned().collect::<Vec<Fact>>();
 
     let relay = of("postconf").into_iter().find(|f| s(f, "name") == "relayhost").expect("relayhost");

@@ -3,6 +3,7 @@
 //! saved bundle; nothing here interprets an observation.
 
 pub mod redact;
+pub mod select;
 pub mod specs;
 
 use serde::{Deserialize, Serialize};

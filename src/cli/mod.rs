@@ -110,7 +110,10 @@ pub fn log_stats(
 
 /// `logs classify`: the signature of every line of `input` (`-`: standard input), streamed
 /// to `out`. An overlong line (over 1 MiB, as the scanner's) is classified on its first MiB.
-pub fn classify(k: &Knowledge, input: &Path, json: bool, out: &mut dyn Write) -> Result<(), Fail> {
+/// With `no_signatures`, only the program and structure layers classify (what a line no
+/// signature knows would get).
+pub fn classify(k: &Knowledge, input: &Path, json: bool, no_signatures: bool, out: &mut dyn Write) -> Result<(), Fail> {
+    let exact: &[crate::kb::signature::Signature] = if no_signatures { &[] } else { &k.signatures };
     use std::io::{BufReader, Read};
     let reader: Box<dyn Read> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -126,18 +129,19 @@ pub fn classify(k: &Knowledge, input: &Path, json: bool, out: &mut dyn Write) ->
         }
         n += 1;
         let line = String::from_utf8_lossy(&buf);
-        let c = crate::logscan::classify::classify_line(&k.signatures, &line);
+        let c = crate::logscan::classify::read_line(exact, &k.families, &line);
         if json {
             let v = serde_json::json!({
                 "line": n,
-                "signature": c.as_ref().map(|(s, _)| s.id.as_str()),
-                "category": c.as_ref().map(|(s, _)| s.category.as_str()),
-                "severity": c.as_ref().map(|(s, _)| s.severity.as_str()),
-                "captures": c.as_ref().map(|(_, caps)| caps.clone()).unwrap_or_default(),
+                "signature": c.as_ref().map(|r| r.id.as_str()),
+                "category": c.as_ref().map(|r| r.category.as_str()),
+                "severity": c.as_ref().map(|r| r.severity.as_str()),
+                "layer": c.as_ref().map(|r| r.layer.as_str()),
+                "captures": c.as_ref().map(|r| r.captures.clone()).unwrap_or_default(),
             });
             writeln!(out, "{v}")?;
         } else {
-            let label = c.as_ref().map(|(s, _)| format!("{} [{}]", s.id, s.category)).unwrap_or_else(|| "-".into());
+            let label = c.as_ref().map(crate::logscan::classify::label).unwrap_or_else(|| "-".into());
             writeln!(out, "{n}\t{label}")?;
         }
     }

@@ -128,7 +128,7 @@ pub fn run(k: &Knowledge, mut facts: FactSet) -> Evaluation {
     }
     outcomes.sort_by(|a, b| a.rule.cmp(&b.rule));
     accounting::count_explained(&facts, &mut diagnoses);
-    let diagnoses = rank::rank(k, diagnoses);
+    let diagnoses = rank::rank(k, &facts, diagnoses);
     let accounting = accounting::Accounting::new(&facts, &diagnoses);
     Evaluation { facts, outcomes, diagnoses, accounting, withdrawn }
 }

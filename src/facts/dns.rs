@@ -17,8 +17,8 @@ use crate::bundle::specs::{HOSTS, RESOLV_CONF};
 use crate::bundle::{Bundle, Failure, Observation, Payload, Source};
 use crate::model::{Fact, FactSet, Value};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::dns::*;
-use crate::parse::postconf::{config_from, Config};
+use crate::parse::dns::{chroot_path, normalize, parse_answer, parse_hosts, parse_resolv_conf, planned_queries, ResolvConf, MAXNS};
+use crate::parse::postconf::Config;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Fact kinds this parser produces.
@@ -87,8 +87,8 @@ pub const KINDS: &[KindSpec] = &[
 ];
 
 /// Every fact the DNS observations support.
-pub fn facts(bundle: &Bundle, out: &mut FactSet) {
-    let cfg = config_from(&bundle.observations).unwrap_or_default();
+pub fn facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
+    let cfg = cfg.cloned().unwrap_or_default();
     for file in [RESOLV_CONF, HOSTS] {
         let chroot = chroot_path(&cfg, file);
         let system_obs = bundle.file(file);
@@ -318,6 +318,7 @@ fn answer_facts(bundle: &Bundle, cfg: &Config, out: &mut FactSet) {
 mod tests {
     use super::*;
     use crate::bundle::{Bundle, Observation, BUNDLE_FORMAT, BUNDLE_VERSION};
+    use crate::parse::dns::{mydomain, myhostname, relay_next_hops, HostsLine, NextHop};
     use crate::parse::postconf::parse_main_cf;
 
     /// systemd-resolved's stub file, as Debian 12 ships it (comments shortened).
@@ -481,7 +482,7 @@ ff02::2 ip6-allrouters
             ],
         );
         let mut out = FactSet::new();
-        facts(&b, &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         let rows: Vec<String> = out
             .of_kind("dns_answer")
             .map(|f| {
@@ -524,7 +525,7 @@ ff02::2 ip6-allrouters
         let not_run = Payload::Failed { failure: Failure::NotRun, message: "--root given: DNS is not queried".into() };
         let b = bundle(false, vec![dns(0, "MX", "lab.example", not_run)]);
         let mut out = FactSet::new();
-        facts(&b, &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         assert_eq!(out.of_kind("dns_answer").count(), 0);
         let u = out.unavailable_for("dns_answer");
         assert_eq!((u.len(), u[0].what.as_str(), u[0].why.as_str()), (1, "DNS queries", "not run: --root given"));
@@ -542,7 +543,7 @@ ff02::2 ip6-allrouters
             ],
         );
         let mut out = FactSet::new();
-        facts(&b, &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         let rc: Vec<String> = out
             .of_kind("resolv_conf")
             .map(|f| format!("{} {} {}", field(f, "path"), field(f, "state"), list(f, "nameservers").join(" ")))
@@ -569,7 +570,7 @@ ff02::2 ip6-allrouters
             ],
         );
         let mut out = FactSet::new();
-        facts(&b, &mut out);
+        facts(&b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         assert_eq!(field(out.of_kind("chroot_copy").next().unwrap(), "state"), "same");
     }
 }

@@ -21,7 +21,7 @@ use crate::bundle::Bundle;
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
 use crate::parse::mailconf::Service;
-use crate::parse::postconf::{config_from, Config};
+use crate::parse::postconf::Config;
 
 pub const KINDS: &[KindSpec] = &[KindSpec {
     name: "external_service",
@@ -234,10 +234,10 @@ fn is_local(host: &str) -> bool {
     h == "localhost" || h.starts_with("localhost.") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-pub fn facts(bundle: &Bundle, out: &mut FactSet) {
-    let Some(cfg) = config_from(&bundle.observations) else { return };
+pub fn facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
+    let Some(cfg) = cfg else { return };
     let services = services(bundle);
-    for e in endpoints(&cfg, &services) {
+    for e in endpoints(cfg, &services) {
         let mut f = Fact::new("external_service")
             .with("role", e.role)
             .with("param", e.param.as_str())

@@ -4,7 +4,9 @@
 use crate::bundle::{Bundle, Payload, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::mailbox::*;
+use crate::parse::mailbox::{mail_users, MailboxPlan, MAX_USERS};
+use crate::parse::mailconf::DovecotSetting;
+use crate::parse::postconf::Config;
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -92,12 +94,8 @@ pub const KINDS: &[KindSpec] = &[
     },
 ];
 
-pub fn dovecot_settings(bundle: &Bundle) -> Vec<(String, String, String)> {
-    dovecot_settings_of(&bundle.observations)
-}
-
-pub fn facts(bundle: &Bundle, out: &mut FactSet) {
-    identity(bundle, out);
+pub fn facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSetting], out: &mut FactSet) {
+    identity(bundle, cfg, out);
     for o in &bundle.observations {
         let Source::Statvfs { path } = &o.source else { continue };
         match &o.payload {
@@ -133,7 +131,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
             _ => out.unavailable("fs_usage", o.source.label(), o.problem().unwrap_or_default()),
         }
     }
-    queue_space(bundle, out);
+    queue_space(bundle, cfg, out);
     if let Some(o) = bundle.file("/proc/self/mounts") {
         match o.text() {
             Some(t) => {
@@ -157,15 +155,15 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
             None => out.unavailable("mount", "/proc/self/mounts", o.problem().unwrap_or_default()),
         }
     }
-    mailbox_facts(bundle, out);
+    mailbox_facts(bundle, cfg, dovecot, out);
 }
 
 /// smtpd(8) refuses every MAIL FROM with "452 4.3.1 Insufficient system storage" while the
 /// queue file system has less free space than queue_minfree or 1.5 × message_size_limit
 /// (postconf(5), queue_minfree; Postfix ≥ 2.1), and nothing can be queued at all once the
 /// space or the inodes are gone.
-fn queue_space(bundle: &Bundle, out: &mut FactSet) {
-    let Some(cfg) = crate::parse::postconf::config_from(&bundle.observations) else {
+fn queue_space(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
+    let Some(cfg) = cfg else {
         // Unknown for the same reason as the configuration (reported once, with it).
         let same: Vec<(String, String)> = out.unavailable_for("postconf").iter().map(|u| (u.what.clone(), u.why.clone())).collect();
         for (what, why) in same {
@@ -218,7 +216,7 @@ fn queue_space(bundle: &Bundle, out: &mut FactSet) {
     );
 }
 
-fn identity(bundle: &Bundle, out: &mut FactSet) {
+fn identity(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
     let first_line = |p: &str| {
         bundle.file(p).and_then(|o| o.text()).and_then(|t| t.lines().next()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
     };
@@ -239,7 +237,7 @@ fn identity(bundle: &Bundle, out: &mut FactSet) {
         f = f.evidence("/etc/mailname", m);
     }
     // Consistency with Postfix's own idea of the host.
-    if let Some(cfg) = crate::parse::postconf::config_from(&bundle.observations) {
+    if let Some(cfg) = cfg {
         let my = cfg.value("myhostname").unwrap_or_default();
         if !my.is_empty() {
             let dest = cfg.value("mydestination").unwrap_or_default();
@@ -311,9 +309,8 @@ fn maildir_contents(user: &str, uid: u32, path: &str, o: &crate::bundle::Observa
     out.push(f);
 }
 
-fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
-    let cfg = crate::parse::postconf::config_from(&bundle.observations).unwrap_or_default();
-    let plan = MailboxPlan::new(&cfg, &dovecot_settings(bundle));
+fn mailbox_facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSetting], out: &mut FactSet) {
+    let plan = MailboxPlan::new(&cfg.cloned().unwrap_or_default(), dovecot);
     let Some(passwd) = bundle.file("/etc/passwd").and_then(|o| o.text()) else { return };
     let all = mail_users(passwd, plan.first_uid, usize::MAX).len();
     if all > MAX_USERS {
@@ -344,6 +341,7 @@ fn mailbox_facts(bundle: &Bundle, out: &mut FactSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::mailbox::maildir_of;
 
     #[test]
     fn maildir_locations() {
@@ -427,7 +425,7 @@ mod identity_tests {
             ],
         );
         let mut out = FactSet::new();
-        identity(&bundle, &mut out);
+        identity(&bundle, crate::facts::config_from(&bundle.observations).as_ref(), &mut out);
         let f = out.of_kind("host_identity").next().expect("identity");
         let b = |k: &str| f.get(k).cloned();
         assert_eq!(b("myhostname_in_mydestination"), Some(crate::model::Value::Bool(false)));
@@ -435,7 +433,7 @@ mod identity_tests {
         assert_eq!(b("mailname_matches"), Some(crate::model::Value::Bool(false)));
         assert_eq!(b("myhostname_is_fqdn"), Some(crate::model::Value::Bool(true)));
         let mut out = FactSet::new();
-        crate::facts::mailconf::facts(&bundle, &mut out);
+        crate::facts::mailconf::facts(&bundle, crate::facts::config_from(&bundle.observations).as_ref(), &[], &mut out);
         let inst: Vec<String> = out
             .of_kind("instance_setting")
             .map(|f| {
@@ -477,7 +475,7 @@ mod queue_space_tests {
 
     fn space(b: &Bundle) -> Fact {
         let mut out = FactSet::new();
-        queue_space(b, &mut out);
+        queue_space(b, crate::facts::config_from(&b.observations).as_ref(), &mut out);
         let f = out.of_kind("queue_space").next().cloned();
         f.unwrap_or_else(|| panic!("no queue_space fact"))
     }

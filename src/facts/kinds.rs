@@ -7,7 +7,7 @@ use crate::model::KindSpec;
 
 /// Every kind the producers declare, in the order of [`super::PRODUCERS`].
 pub fn base_kinds() -> impl Iterator<Item = &'static KindSpec> {
-    super::PRODUCERS.iter().flat_map(|p| p.kinds.iter())
+    super::PRODUCERS.iter().flat_map(|p| p.kinds.iter().flat_map(|k| k.iter()))
 }
 
 pub fn base_kind(name: &str) -> Option<&'static KindSpec> {

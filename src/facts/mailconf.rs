@@ -6,8 +6,11 @@
 use crate::bundle::{Bundle, Observation, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::mailconf::*;
-use crate::parse::postconf::{config_from, Config};
+use crate::parse::mailconf::{
+    agent_of, agent_of_transport, config_paths, lookup_tables, mail_domains, parse_master_cf, parse_shell_vars, DovecotSetting, Service,
+    COURIER_FILES,
+};
+use crate::parse::postconf::Config;
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -223,10 +226,16 @@ fn path_facts(cfg: Option<&Config>, out: &mut FactSet) {
 
 // ---------- Dovecot ----------
 
-fn dovecot_facts(bundle: &Bundle, out: &mut FactSet) {
-    for (section, k, v, src) in dovecot_effective(&bundle.observations) {
+fn dovecot_facts(dovecot: &[DovecotSetting], out: &mut FactSet) {
+    for (section, k, v, src) in dovecot {
         let text = if section.is_empty() { format!("{k} = {v}") } else { format!("{section} {{ {k} = {v} }}") };
-        out.push(Fact::new("dovecot_setting").with("name", k).with("value", v).with("section", section).evidence(src, text));
+        out.push(
+            Fact::new("dovecot_setting")
+                .with("name", k.as_str())
+                .with("value", v.as_str())
+                .with("section", section.as_str())
+                .evidence(src.as_str(), text),
+        );
     }
 }
 
@@ -327,20 +336,20 @@ fn instance_facts(bundle: &Bundle, cfg: Option<&Config>, out: &mut FactSet) {
     }
 }
 
-pub fn facts(bundle: &Bundle, out: &mut FactSet) {
-    let cfg = config_from(&bundle.observations);
+pub fn facts(bundle: &Bundle, cfg: Option<&Config>, dovecot: &[DovecotSetting], out: &mut FactSet) {
     master_facts(bundle, out);
-    dovecot_facts(bundle, out);
+    dovecot_facts(dovecot, out);
     courier_facts(bundle, out);
-    delivery_facts(bundle, cfg.as_ref(), out);
-    instance_facts(bundle, cfg.as_ref(), out);
-    lookup_table_facts(cfg.as_ref(), out);
-    path_facts(cfg.as_ref(), out);
+    delivery_facts(bundle, cfg, out);
+    instance_facts(bundle, cfg, out);
+    lookup_table_facts(cfg, out);
+    path_facts(cfg, out);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::mailconf::{dovecot_log_files, parse_dovecot};
 
     const MASTER_M: &str = include_str!("../../tests/fixtures/captured/outputs/postconf-M.txt");
     const DOVECONF: &str = include_str!("../../tests/fixtures/captured/outputs/doveconf-n.txt");
@@ -414,7 +423,7 @@ mod tests {
             // local.conf is read last: it sends info back to log_path.
             ("/etc/dovecot/local.conf", "info_log_path =\n"),
         ]);
-        let files = dovecot_log_files(&dovecot_effective(&b.observations));
+        let files = dovecot_log_files(&crate::facts::dovecot_from(&b.observations));
         assert_eq!(
             files,
             [

@@ -14,7 +14,7 @@ use crate::bundle::specs::{BANNER_PREFIX, BANNER_PROBE, INTERFACES, SOCKET_OWNER
 use crate::bundle::{Bundle, Observation, Payload, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::proc::*;
+use crate::parse::proc::{listening, parse_socket_owners};
 use std::collections::HashSet;
 use std::net::IpAddr;
 
@@ -229,6 +229,7 @@ pub fn facts(bundle: &Bundle, out: &mut FactSet) {
 mod tests {
     use super::*;
     use crate::bundle::Failure;
+    use crate::parse::proc::{endpoint, parse_proc_net_tcp};
 
     // Captured in the lab (see tests/fixtures/captured/outputs/README.md); ss-ltnp.txt, taken
     // at the same moment, shows master (Postfix) on 127.0.0.1:25 and [::1]:25, and dovecot

@@ -4,7 +4,7 @@
 use crate::bundle::{Observation, Payload, Source};
 use crate::kb::reference::postfix_defaults as defaults;
 use crate::model::{Fact, FactSet, FieldType, KindSpec};
-use crate::parse::postconf::*;
+use crate::parse::postconf::{split_relayhost, Config};
 
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -34,8 +34,8 @@ pub const KINDS: &[KindSpec] = &[
 /// `postconf {name, value, is_default}` facts: every explicit setting, plus the defaults of
 /// the parameters mailsleuth reasons about (so a rule can test `relayhost` whether or not
 /// main.cf mentions it).
-pub fn facts(observations: &[Observation], out: &mut FactSet) {
-    let Some(cfg) = config_from(observations) else {
+pub fn facts(observations: &[Observation], cfg: Option<&Config>, out: &mut FactSet) {
+    let Some(cfg) = cfg else {
         let tried: Vec<String> = observations
             .iter()
             .filter(|o| match &o.source {
@@ -134,10 +134,12 @@ fn an_expansion_bomb_is_bounded_and_reported() {
         };
         let start = std::time::Instant::now();
         let mut out = FactSet::new();
-        facts(std::slice::from_ref(&obs), &mut out);
+        facts(std::slice::from_ref(&obs), crate::facts::config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
         assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
         assert!(out.unavailable_for("postconf").iter().any(|u| u.why.contains("unreasonable macro")), "{:?}", out.unavailable);
-        assert!(out.of_kind("postconf").all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= MAX_EXPANDED_BYTES));
+        assert!(out
+            .of_kind("postconf")
+            .all(|f| f.get("value").and_then(|v| v.as_str()).map_or(0, str::len) <= crate::parse::postconf::MAX_EXPANDED_BYTES));
     }
 }
 
@@ -157,7 +159,7 @@ fn a_main_cf_read_from_its_tail_has_no_default_values() {
         },
     };
     let mut out = FactSet::new();
-    facts(std::slice::from_ref(&obs), &mut out);
+    facts(std::slice::from_ref(&obs), crate::facts::config_from(std::slice::from_ref(&obs)).as_ref(), &mut out);
     assert!(out.of_kind("postconf").all(|f| f.get("is_default") == Some(&false.into())));
     assert!(
         out.unavailable_for("postconf").iter().any(|u| u.what.contains("queue_directory") && u.why.contains("last")),

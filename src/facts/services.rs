@@ -9,7 +9,7 @@ use crate::bundle::specs::{NO_SYSTEMD, PID_FILES, PROCESS_TABLE};
 use crate::bundle::{Bundle, Observation, Payload, Source};
 use crate::model::{Fact, FactSet};
 use crate::model::{FieldType, KindSpec};
-use crate::parse::process::*;
+use crate::parse::process::{argv0, parse_process_table, parse_systemctl_show, program, ProcessRow, POSTFIX_DAEMONS};
 use std::collections::HashMap;
 
 /// Fact kinds this parser produces.

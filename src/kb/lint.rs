@@ -55,24 +55,32 @@ pub fn check(k: &Knowledge) -> Vec<LintDiag> {
         }
         RuleLint { k, r, out: &mut out, uses: BTreeMap::new() }.run();
     }
-    for (i, s) in k.signatures.iter().enumerate() {
-        let file = &k.signature_files[i];
-        if !super::signature::CATEGORIES.contains(&s.category.as_str()) {
-            let hint = did_you_mean(&s.category, super::signature::CATEGORIES.iter().copied())
-                .map(|h| format!(" (did you mean `{h}`?)"))
-                .unwrap_or_default();
-            out.push(LintDiag {
-                error: true,
-                file: file.clone(),
-                rule: s.id.clone(),
-                message: format!("unknown category `{}`{hint}", s.category),
-            });
-        }
-        if s.examples.is_empty() {
-            out.push(LintDiag { error: true, file: file.clone(), rule: s.id.clone(), message: "signature has no example line".into() });
-        }
-        if k.signatures[..i].iter().any(|o| o.id == s.id) {
-            out.push(LintDiag { error: true, file: file.clone(), rule: s.id.clone(), message: "duplicate signature id".into() });
+    let both = [(&k.signatures, &k.signature_files, false), (&k.families, &k.family_files, true)];
+    for (sigs, files, generic) in both {
+        for (i, s) in sigs.iter().enumerate() {
+            let file = &files[i];
+            let mut err = |message: String| out.push(LintDiag { error: true, file: file.clone(), rule: s.id.clone(), message });
+            if !super::signature::CATEGORIES.contains(&s.category.as_str()) {
+                let hint = did_you_mean(&s.category, super::signature::CATEGORIES.iter().copied())
+                    .map(|h| format!(" (did you mean `{h}`?)"))
+                    .unwrap_or_default();
+                err(format!("unknown category `{}`{hint}", s.category));
+            }
+            if s.examples.is_empty() {
+                err("signature has no example line".into());
+            }
+            if sigs[..i].iter().any(|o| o.id == s.id) {
+                err("duplicate signature id".into());
+            }
+            // `generic.*` is how a report tells a program's default reading from an exact one.
+            if generic != s.id.starts_with("generic.") {
+                err(if generic {
+                    "a `layer: Program` reading's id must start with `generic.`"
+                } else {
+                    "only `layer: Program` readings have `generic.` ids"
+                }
+                .into());
+            }
         }
     }
     out.sort();

@@ -80,6 +80,11 @@ pub struct Knowledge {
     pub signatures: Vec<Signature>,
     /// Where each signature came from, same order as `signatures`.
     pub signature_files: Vec<String>,
+    /// The programs' default readings (`layer: Program`, ids `generic.*`), kept apart from
+    /// `signatures`: only the layered classifier (`logscan::classify::read_line`) uses them.
+    pub families: Vec<Signature>,
+    /// Where each family reading came from, same order as `families`.
+    pub family_files: Vec<String>,
     pub derived: BTreeMap<String, DerivedKind>,
     /// Indices into `rules` in evaluation (topological) order.
     pub order: Vec<usize>,
@@ -190,6 +195,8 @@ impl Knowledge {
         let mut rules = Vec::new();
         let mut signatures = Vec::new();
         let mut signature_files = Vec::new();
+        let mut families = Vec::new();
+        let mut family_files = Vec::new();
         let opts = ron_options();
         for (path, text) in files {
             if is_reference_data(&path) {
@@ -202,8 +209,13 @@ impl Knowledge {
                 match opts.from_str::<SignatureFile>(&text) {
                     Ok(sf) => {
                         for s in sf.signatures {
-                            signature_files.push(path.clone());
-                            signatures.push(s);
+                            if s.layer == signature::Layer::Signature {
+                                signature_files.push(path.clone());
+                                signatures.push(s);
+                            } else {
+                                family_files.push(path.clone());
+                                families.push(s);
+                            }
                         }
                     }
                     Err(e) => errors.push(ron_error(&path, e)),
@@ -220,7 +232,16 @@ impl Knowledge {
             return Err(errors);
         }
         rules.sort_by(|a, b| a.rule.id.cmp(&b.rule.id));
-        let mut k = Knowledge { rules, signatures, signature_files, derived: BTreeMap::new(), order: Vec::new(), base_kinds };
+        let mut k = Knowledge {
+            rules,
+            signatures,
+            signature_files,
+            families,
+            family_files,
+            derived: BTreeMap::new(),
+            order: Vec::new(),
+            base_kinds,
+        };
         k.derived = lint::derived_kinds(&k);
         let errs: Vec<KbError> = lint::check(&k).into_iter().filter(|d| d.error).map(|d| d.into_error()).collect();
         if !errs.is_empty() {

@@ -70,6 +70,13 @@ pub struct Rule {
     /// Several paths are allowed: each reads another shape of log evidence.
     #[serde(default)]
     pub from_log: Vec<FromLog>,
+    /// The finding is the downstream effect of a process that died (master throttling a
+    /// service, "mail transport unavailable"): any other fired root cause whose log evidence
+    /// has an error, fatal or panic line logged no later than this finding's first line is
+    /// its cause, and explains it ("the most important message is near the BEGINNING",
+    /// Postfix's DEBUG_README).
+    #[serde(default)]
+    pub downstream: bool,
 }
 
 /// A rule's conclusion from the log alone. It is used only when `when` did not hold *and*

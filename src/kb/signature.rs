@@ -95,7 +95,38 @@ pub struct Signature {
     /// Higher wins when several signatures match one line (specific over generic).
     #[serde(default)]
     pub priority: i32,
+    /// `Signature` (the default): an exact message, matched by every scan. `Program`: the
+    /// default reading of one program's error/warning/fatal lines (a content scanner that
+    /// cannot connect, a DKIM milter's key error), tried by `logs classify` only after no
+    /// exact signature matched; ids start with `generic.`. Program readings never reach the
+    /// scan of `why` and `logs stats`, so `logs unknown` still lists what no exact signature
+    /// knows, and rules on `log_signature` see only exact signatures.
+    #[serde(default)]
+    pub layer: Layer,
     pub examples: Vec<Example>,
+}
+
+/// Which layer of the classifier decided a line (`logs classify --format json`: `layer`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all(serialize = "snake_case"))]
+pub enum Layer {
+    /// An exact signature of the catalogue.
+    #[default]
+    Signature,
+    /// A program's default reading of its problem lines (`knowledge/signatures/generic/`).
+    Program,
+    /// The structure of the line alone: severity word, RFC 3463 code, errno, service.
+    Structure,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Signature => "signature",
+            Layer::Program => "program",
+            Layer::Structure => "structure",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

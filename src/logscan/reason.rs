@@ -363,6 +363,7 @@ const PHRASES: &[(&[&str], &str)] = &[
         "dns-host-not-found",
     ),
     (&["mail transport unavailable", "transport unavailable", "unknown mail transport"], "service-down/crash"),
+    (&["user lookup error", "lookup error", "lookup failure", "table lookup problem"], "lookup-table-failure"),
     (&["unable to create temporary file", "tmpfile", "temporary file"], "tmp-file-failure"),
     (&["command died with status", "command time limit exceeded", "command output"], "delivery-agent-failure"),
     (&["lost connection", "connection reset", "conversation with"], "lost-connection"),
@@ -374,39 +375,63 @@ const PHRASES: &[(&[&str], &str)] = &[
 ];
 
 fn category(f: &Failure<'_>) -> &'static str {
+    category_and_basis(f).0
+}
+
+/// What a generic reading rests on: words or an errno name what failed; a DSN code, a
+/// shape or a severity word only say how badly. A reading on words may refine a family
+/// signature (`postfix.deferred`, `postfix.warning`); one on a code alone may not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    Words,
+    Errno,
+    Dsn,
+    Shape,
+    Severity,
+}
+
+impl Basis {
+    /// Whether the reading names what failed (and may refine a family signature).
+    pub fn names_the_cause(self) -> bool {
+        matches!(self, Basis::Words | Basis::Errno)
+    }
+}
+
+fn category_and_basis(f: &Failure<'_>) -> (&'static str, Basis) {
     let lower = f.reason.to_ascii_lowercase();
     // A connection that failed says so by its errno: the errno decides.
     if f.shape == Shape::Connect {
         if let Some(e) = f.errno {
-            return errno_category(e);
+            return (errno_category(e), Basis::Errno);
         }
         if lower.contains("timed out") {
-            return "deferred-connect-timeout";
+            return ("deferred-connect-timeout", Basis::Words);
         }
     }
     if f.shape == Shape::Local {
         if let Some(e) = f.errno {
-            return errno_category(e);
+            return (errno_category(e), Basis::Errno);
         }
     }
     // A remote reply: its words first (they name the reason), then its DSN subject.
     for (words, cat) in PHRASES {
         if words.iter().any(|w| contains_word(&lower, w)) {
-            return cat;
+            return (cat, Basis::Words);
         }
     }
     if let Some(e) = f.errno {
-        return errno_category(e);
+        return (errno_category(e), Basis::Errno);
     }
     if let Some(d) = f.dsn {
-        return dsn_category(d);
+        return (dsn_category(d), Basis::Dsn);
     }
-    match f.shape {
+    let by_shape = match f.shape {
         Shape::Conversation => "lost-connection",
         Shape::Dns => "dns-host-not-found",
         Shape::Command => "delivery-agent-failure",
         _ => "other",
-    }
+    };
+    (by_shape, Basis::Shape)
 }
 
 /// `needle` in `hay`, not inside a longer word (so `rbl` is not found in `verbly`, `tls` not in `settlsm`).
@@ -478,6 +503,429 @@ fn find_field(message: &str, key: &str) -> Option<usize> {
 /// `postfix/submission/smtpd` → `smtpd`.
 pub fn agent(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
+}
+
+/// How serious a line says it is, by its own words: Postfix's `warning:` … `panic:`,
+/// Dovecot's `Warning:` … `Panic:` (after `service(user)<pid><session>: ` or at the start of a
+/// tagless line), syslog-ish `Warn:`, `ERROR:`, `LibClamAV Error:`, amavis's `(!)`/`(!!)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+    Fatal,
+    Panic,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Fatal => "fatal",
+            Severity::Panic => "panic",
+        }
+    }
+}
+
+/// Severity words as they open a clause (`warning: `, `Error: `, `ERROR: `), and what they say.
+const SEVERITY_WORDS: &[(&str, Severity)] = &[
+    ("panic", Severity::Panic),
+    ("fatal", Severity::Fatal),
+    ("error", Severity::Error),
+    ("err", Severity::Error),
+    ("crit", Severity::Fatal),
+    ("critical", Severity::Fatal),
+    ("alert", Severity::Fatal),
+    ("emerg", Severity::Fatal),
+    ("warning", Severity::Warning),
+    ("warn", Severity::Warning),
+];
+
+/// The severity a line states: a severity word opening one of its first clauses (the text
+/// before the first `: ` clauses, at most 160 bytes in), `(!)`/`(!!)`, or `WARNING!!`.
+pub fn severity(text: &str) -> Option<Severity> {
+    let head = &text[..floor_char(text, 200)];
+    if head.contains("(!!)") {
+        return Some(Severity::Error);
+    }
+    if head.contains("(!)") || head.contains("WARNING!!") {
+        return Some(Severity::Warning);
+    }
+    let mut best: Option<Severity> = None;
+    // Each clause start: the start of the text, or after `: `, `] `, `; `, `> `.
+    let b = head.as_bytes();
+    let mut i = 0;
+    let mut clauses = 0;
+    while i < b.len() && clauses < 6 {
+        // A capitalised word after any space counts too (`LibClamAV Error:`, `dovecot Fatal:`).
+        let starts = i == 0
+            || (b[i - 1] == b' ' && (matches!(b[i.saturating_sub(2)], b':' | b']' | b';' | b'>' | b')') || b[i].is_ascii_uppercase()));
+        if starts {
+            clauses += 1;
+            let word_end = head[i..].find(|c: char| !c.is_ascii_alphabetic()).map_or(head.len(), |e| i + e);
+            let word = &head[i..word_end];
+            let after = &head[word_end..];
+            if after.starts_with(':')
+                || after.starts_with(" -")
+                || (word.len() >= 5 && after.starts_with(' ') && word.bytes().all(|c| c.is_ascii_uppercase()))
+            {
+                let lower = word.to_ascii_lowercase();
+                if let Some((_, sev)) = SEVERITY_WORDS.iter().find(|(w, _)| *w == lower) {
+                    // `LibClamAV Error:`, `[error]`: any case; `ERROR ` alone only in capitals.
+                    best = best.max(Some(*sev));
+                }
+            }
+        }
+        i += 1;
+    }
+    best
+}
+
+fn floor_char(s: &str, mut n: usize) -> usize {
+    if n >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    n
+}
+
+/// What the structure of a problem line says: a category and the basis for it, which
+/// becomes its `generic.*` id (`generic.status.connect`, `generic.errno.permission_denied`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub id: String,
+    pub category: &'static str,
+    pub severity: Option<Severity>,
+    pub basis: Basis,
+}
+
+/// Words of a problem line (not a delivery status) and the category each implies, checked
+/// in order, before the errno and the DSN code: configuration mistakes first (a missing
+/// table file is a configuration error, a port in use a second listener), then the thing
+/// that failed (TLS, a table, a milter, SASL, a crash), then the resource.
+const PROBLEM_PHRASES: &[(&[&str], &str)] = &[
+    (&["no space left on device", "not enough free space", "insufficient system storage", "disk full"], "disk-full"),
+    (&["over quota", "quota exceeded", "mailbox is full", "mailbox full"], "mailbox-full-quota"),
+    (&["loops back to myself", "my own hostname", "mail forwarding loop"], "loops-back-to-myself"),
+    (
+        &[
+            "unused parameter",
+            "undefined parameter",
+            "not compiled in",
+            "support not compiled",
+            "unknown socket type",
+            "unsupported dictionary type",
+            "unsupported",
+            "syntax error",
+            "bad configuration",
+            "configuration error",
+            "error reading configuration",
+            "invalid setting",
+            "invalid parameter",
+            "unknown setting",
+            "unknown parameter",
+            "obsolete",
+            "deprecated",
+            "ignored: no",
+            "no sasl authentication mechanisms",
+            "do not list",
+            "is this an alias file",
+            "address already in use",
+            "cannot assign requested address",
+            "without any protocols",
+            "not configured",
+            "no servers are specified",
+            "missing keytable",
+            "keytable",
+            "signingtable",
+            "signing table",
+            "no signing table match",
+            "no valid key record",
+        ],
+        "config-error",
+    ),
+    (
+        &[
+            "reserved for the superuser",
+            "must be run as root",
+            "not owned by",
+            "not secure",
+            "unsafe permissions",
+            "can be read or written by other",
+            "is writeable",
+            "is writable",
+            "bad permissions",
+            "wrong permissions",
+            "insecure",
+        ],
+        "permission-denied",
+    ),
+    (&["unable to create temporary file", "temp file", "temporary file", "tempbase", "mkstemp"], "tmp-file-failure"),
+    (&["milter"], "milter-failure"),
+    (&["tls", "ssl", "certificate", "starttls", "handshake", "private key", "pem ", "x509", "couriertls"], "tls-failure"),
+    (&["sasl"], "sasl-auth-failure"),
+    (
+        &[
+            "table lookup problem",
+            "lookup error",
+            "lookup failure",
+            "lookup failed",
+            "lookup table",
+            "looking up",
+            "open database",
+            "close database",
+            "is unavailable",
+            "dict_",
+            "database",
+            "redis",
+            "mysql",
+            "ldap",
+            "postgresql",
+            "pgsql",
+            "sqlite",
+            " map ",
+            "map file",
+            "userdb",
+            "passdb",
+        ],
+        "lookup-table-failure",
+    ),
+    (
+        &[
+            "killed by signal",
+            "killed with signal",
+            "exit status",
+            "throttling",
+            "died",
+            "segfault",
+            "watchdog timeout",
+            "core dump",
+            "dumped core",
+            "assertion failed",
+            "out of memory",
+            "cannot allocate memory",
+            "too many open files",
+            "process limit",
+            "client limit",
+            "already running",
+            "not running",
+            "failed to start",
+            "shutting down",
+            "status notification not received",
+            "terminated abnormally",
+            "abnormal exit",
+        ],
+        "service-down/crash",
+    ),
+    (
+        &[
+            "virus scanner",
+            "av-scanner",
+            "av scanner",
+            "clamd",
+            "clamav",
+            "clamscan",
+            "spamd",
+            "spamassassin",
+            "content filter",
+            "content_filter",
+            "scanner",
+        ],
+        "content-filter-failure",
+    ),
+    (&["user unknown", "unknown user", "no such user", "user not found", "recipient address rejected"], "recipient-unknown"),
+    (&["relay access denied", "relaying denied"], "relay-access-denied"),
+    (&["too many errors"], "too-many-errors"),
+    (&["lost connection", "timeout after", "connection reset", "broken pipe", "timeout exceeded", "timed out"], "lost-connection"),
+];
+
+/// Authentication words: a failed login, whose category depends on who logged it.
+const AUTH_WORDS: &[&str] = &[
+    "authentication failed",
+    "authentication failure",
+    "authentication error",
+    "auth failed",
+    "password mismatch",
+    "pam_authenticate",
+    "user not known",
+    "unknown user",
+    "login failed",
+    "aborted login",
+    "invalid password",
+    "bad password",
+];
+
+/// Programs (or services named in a line) that serve IMAP/POP3 logins: their failed
+/// logins are `imap-pop-auth-failure`; Postfix's are `sasl-auth-failure`.
+const MAILBOX_SERVERS: &[&str] = &[
+    "dovecot",
+    "imap",
+    "pop3",
+    "imapd",
+    "pop3d",
+    "imap-login",
+    "pop3-login",
+    "managesieve",
+    "courier",
+    "authdaemond",
+    "authdaemon",
+    "cyrus",
+    "auth",
+];
+
+/// The generic reading of a problem line no signature knows: from its structure alone.
+/// `None` for a line that states no problem (no failed status, no reject, no severity word,
+/// no errno): routine lines stay unclassified rather than alarming.
+pub fn read_problem(program: Option<&str>, message: &str) -> Option<Problem> {
+    let service = program.map(agent).unwrap_or("");
+    // A delivery status line says whether it failed.
+    if let Some(f) = parse_status(message) {
+        if !matches!(f.status, "deferred" | "bounced" | "expired" | "undeliverable" | "failed") {
+            return None;
+        }
+        let (category, basis) = category_and_basis(&f);
+        return Some(Problem { id: format!("generic.status.{}", f.shape.as_str()), category, severity: None, basis });
+    }
+    // A reject: what it rejected and why.
+    if let Some(at) = message.find("reject: ").or_else(|| message.find("milter-reject: ")) {
+        let f = parse_reason(&message[at..]);
+        let (category, basis) = category_and_basis(&f);
+        let lower = f.reason.to_ascii_lowercase();
+        let (category, basis) = if lower.contains("helo command rejected") {
+            ("helo-reject", Basis::Words)
+        } else if category == "other" || (basis == Basis::Dsn && f.dsn.is_some_and(|d| d.subject == 3 || d.subject == 4)) {
+            // A reject no word explains (or only a system or network code) is the
+            // receiving side's policy.
+            ("remote-rejected-policy", Basis::Shape)
+        } else {
+            (category, basis)
+        };
+        return Some(Problem { id: "generic.reject".into(), category, severity: None, basis });
+    }
+    let sev = severity(message).or_else(|| program.and_then(|p| severity(&format!("{p}: "))));
+    let errno = errno(message);
+    let lower = message.to_ascii_lowercase();
+    // "Aborted login (no auth attempts …)": a client that never tried to log in.
+    let auth = AUTH_WORDS.iter().any(|w| lower.contains(w)) && !lower.contains("no auth attempts");
+    if sev.is_none() && errno.is_none() && !auth && !failure_words(&lower) {
+        return None;
+    }
+    let slug = |s: &str| s.to_ascii_lowercase().replace([' ', '-', '/'], "_");
+    let tag = sev.map_or("problem", |s| s.as_str());
+    let p = |id: String, category: &'static str, basis: Basis| Some(Problem { id, category, severity: sev, basis });
+    // A panic is an abort: the process is gone, whatever it names.
+    if sev == Some(Severity::Panic) {
+        return p(format!("generic.{tag}"), "service-down/crash", Basis::Words);
+    }
+    // Failed logins: the server that logged them decides which kind.
+    if auth {
+        let mailbox =
+            MAILBOX_SERVERS.iter().any(|m| service == *m || lower.contains(&format!("{m}(")) || lower.contains(&format!("{m}-login")))
+                || program.is_some_and(|p| p.starts_with("dovecot") || p.starts_with("courier"));
+        let category = if mailbox && !lower.contains("sasl") { "imap-pop-auth-failure" } else { "sasl-auth-failure" };
+        return p(format!("generic.auth.{tag}"), category, Basis::Words);
+    }
+    // A local socket that refuses or is missing: the service behind it is down (or, for a
+    // milter or a scanner, the filter in the mail path fails).
+    if matches!(errno, Some("Connection refused") | Some("No such file or directory"))
+        && lower.contains("connect")
+        && local_endpoint(&lower)
+    {
+        let category = if lower.contains("milter") {
+            "milter-failure"
+        } else if ["clamd", "clamav", "spamd", "amavis", "rspamd", "scanner", "filter"].iter().any(|w| lower.contains(w)) {
+            "content-filter-failure"
+        } else {
+            "service-down/crash"
+        };
+        return p(format!("generic.{tag}.local_socket"), category, Basis::Errno);
+    }
+    // `connect to HOST[IP]:PORT: ERRNO` to a remote host: read as a deferral's reason is.
+    if let Some(at) = lower.find("connect to ") {
+        let f = parse_reason(&message[at..]);
+        if f.shape == Shape::Connect && f.ip.is_some() && !local_endpoint(&lower) {
+            let (category, basis) = category_and_basis(&f);
+            if basis.names_the_cause() {
+                return p(format!("generic.{tag}.connect"), category, basis);
+            }
+        }
+    }
+    for (words, cat) in PROBLEM_PHRASES {
+        if let Some(w) = words.iter().find(|w| contains_word(&lower, w)) {
+            return p(format!("generic.{tag}.{}", slug(w.trim())), cat, Basis::Words);
+        }
+    }
+    if let Some(e) = errno {
+        return p(format!("generic.errno.{}", slug(e)), errno_category(e), Basis::Errno);
+    }
+    if let Some(d) = Dsn::find(message) {
+        if d.class != 2 {
+            return p(format!("generic.dsn.{}_{}_{}", d.class, d.subject, d.detail), dsn_category(d), Basis::Dsn);
+        }
+    }
+    // The severity alone: a fatal or panic stops the process that logged it; an error of a
+    // delivery agent (Postfix's local, virtual, pipe; Dovecot's lmtp or lda; procmail,
+    // maildrop) is a failed delivery.
+    let category = match sev {
+        Some(Severity::Fatal) | Some(Severity::Panic) => "service-down/crash",
+        _ if DELIVERY_AGENTS.contains(&process(service, message)) => "delivery-agent-failure",
+        _ => "other",
+    };
+    p(format!("generic.{tag}"), category, Basis::Severity)
+}
+
+/// Programs and Dovecot processes that deliver mail into mailboxes.
+const DELIVERY_AGENTS: &[&str] = &["local", "virtual", "pipe", "lmtp", "lda", "deliver", "dovecot-lda", "procmail", "maildrop"];
+
+/// The process a line is about: Dovecot's `lmtp(user)<pid>: …` names it at the start of the
+/// message (the syslog tag is only `dovecot`, or absent); otherwise the syslog tag's program.
+fn process<'a>(service: &'a str, message: &'a str) -> &'a str {
+    let end = message.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(0);
+    match message.as_bytes().get(end) {
+        Some(b'(') | Some(b':') if end > 0 && (service.is_empty() || service == "dovecot") => &message[..end],
+        _ => service,
+    }
+}
+
+/// Words that state a failure without a severity word (programs that log none).
+fn failure_words(lower: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "failed",
+        "failure",
+        "cannot ",
+        "can't ",
+        "unable to",
+        "could not",
+        "couldn't",
+        "error",
+        "refused",
+        "denied",
+        "timed out",
+        "timeout while",
+        "not found",
+        "segfault",
+        "died",
+        "unavailable",
+        "disabling",
+        "corrupt",
+        "exceeded",
+        "not secure",
+        "insecure",
+    ];
+    // Postfix's end of a broken SMTP session: `lost connection after EHLO from …`,
+    // `timeout after DATA from …` (a debug line saying "timeout after 10 seconds" is not one).
+    let session_lost = (lower.starts_with("lost connection after ") || lower.starts_with("timeout after ")) && lower.contains(" from ");
+    session_lost || WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Whether a (lowercased) line names an endpoint on this host: a socket path, `unix:`,
+/// `private/`, the loopback address or `localhost`.
+fn local_endpoint(lower: &str) -> bool {
+    ["unix:", "private/", "/run/", "/var/run/", "/tmp/", ".sock", ".ctl", "127.0.0.1", "[::1]", " ::1", "localhost"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 #[cfg(test)]
@@ -560,5 +1008,65 @@ mod tests {
         assert!(!contains_word("verbly spoken", "rbl"));
         assert!(contains_word("listed on an rbl.", "rbl"));
         assert!(contains_word("starttls failed", "starttls"));
+    }
+
+    // The structure layer (`read_problem`): lines shaped after Postfix's, Dovecot's and
+    // libclamav's own messages; the expected category written before the run.
+
+    #[test]
+    fn severity_words_are_found_where_a_clause_starts_in_any_of_the_daemons_spellings() {
+        assert_eq!(severity("warning: hash:/etc/postfix/transport is unavailable"), Some(Severity::Warning));
+        assert_eq!(severity("imap-login: Fatal: Can't load ssl_cert"), Some(Severity::Fatal));
+        assert_eq!(severity("master: Error: service(auth): child 12 killed with signal 9"), Some(Severity::Error));
+        assert_eq!(severity("lmtp(alice)<12><abc>: Panic: file mail-index.c: line 12: assertion failed"), Some(Severity::Panic));
+        assert_eq!(severity("LibClamAV Error: cli_loaddb(): No supported database files found"), Some(Severity::Error));
+        assert_eq!(severity("(01234-01) (!!)AV: ALL VIRUS SCANNERS FAILED"), Some(Severity::Error));
+        // Not a severity: the word inside a sentence, or in a field name.
+        assert_eq!(severity("connect from unknown[192.0.2.1]"), None);
+        assert_eq!(severity("disconnect from x[192.0.2.1] ehlo=1 auth=0/1 commands=1/2"), None);
+        assert_eq!(severity("proxy_milter_error_handler: abnormally closing"), None);
+    }
+
+    #[test]
+    fn a_problem_line_is_read_by_what_failed_before_how_badly() {
+        let cat = |p: Option<&str>, m: &str| read_problem(p, m).map(|x| x.category);
+        // A missing table file is a table problem, not a crash, though fatal.
+        assert_eq!(
+            cat(Some("postfix/trivial-rewrite"), "fatal: open database /etc/postfix/transport.db: No such file or directory"),
+            Some("lookup-table-failure")
+        );
+        // A port in use is a second listener: configuration.
+        assert_eq!(cat(Some("postfix/master"), "fatal: bind 0.0.0.0 port 25: Address already in use"), Some("config-error"));
+        // A local socket that refuses: the service behind it is down.
+        assert_eq!(
+            cat(Some("dovecot"), "auth: Error: connect(/run/dovecot/auth-userdb) failed: Connection refused"),
+            Some("service-down/crash")
+        );
+        // A failed login at an IMAP server, and at Postfix's SASL.
+        assert_eq!(cat(Some("dovecot"), "auth-worker(12): Error: sql(bob,192.0.2.1): Password mismatch"), Some("imap-pop-auth-failure"));
+        assert_eq!(
+            cat(Some("postfix/smtpd"), "warning: unknown[192.0.2.1]: SASL PLAIN authentication failed: Invalid authentication mechanism"),
+            Some("sasl-auth-failure")
+        );
+        // A fatal that names nothing: the process stopped.
+        assert_eq!(cat(Some("postfix/smtpd"), "fatal: watchdog timeout"), Some("service-down/crash"));
+        // A warning that names nothing stays `other`.
+        assert_eq!(cat(Some("postfix/postsuper"), "warning: something nobody wrote down"), Some("other"));
+    }
+
+    #[test]
+    fn routine_lines_are_not_problems() {
+        for (p, m) in [
+            (Some("postfix/smtpd"), "connect from mail.example.net[192.0.2.1]"),
+            (Some("postfix/qmgr"), "4F1A2B3C: from=<a@example.org>, size=1234, nrcpt=1 (queue active)"),
+            (
+                Some("postfix/smtp"),
+                "4F1A2B3C: to=<b@example.net>, relay=mx.example.net[192.0.2.7]:25, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            ),
+            (Some("dovecot"), "imap(alice)<12><abc>: Logged out in=10 out=200"),
+            (Some("amavis"), "(03001-01) Passed CLEAN {RelayedInbound}, [192.0.2.9] <a@example.org> -> <b@example.net>"),
+        ] {
+            assert_eq!(read_problem(p, m), None, "{m}");
+        }
     }
 }

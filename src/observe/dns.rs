@@ -22,7 +22,7 @@ use super::{Options, Recorder};
 use crate::bundle::specs::{HOSTS, RESOLV_CONF};
 use crate::bundle::{Failure, Payload, Source};
 use crate::parse::dns::{chroot_path, normalize, parse_answer, parse_resolv_conf, planned_queries, MAXNS};
-use crate::parse::postconf::{config_from, Config};
+use crate::parse::postconf::Config;
 use domain::base::iana::{Rcode, Rtype};
 use domain::base::{Name, ParsedName, ToName};
 use domain::rdata::AllRecordData;
@@ -121,13 +121,12 @@ pub fn resolver_from_env() -> Result<Option<Resolver>, String> {
 
 /// Everything DNS: the files, then the questions the configuration implies.
 pub fn collect(opts: &Options, cfg: &Config, rec: &mut Recorder) {
-    // Re-read the configuration from everything recorded so far (`postconf -d` included,
-    // which knows the real default myhostname): the parser will see exactly this one, so
-    // it can tell why each question was asked.
-    let cfg = config_from(&rec.observations).unwrap_or_else(|| cfg.clone());
-    read_files(opts, &cfg, rec);
+    // `cfg` was parsed from the observations recorded before any collector ran (`postconf
+    // -d` included, which knows the real default myhostname): the producer sees exactly
+    // this one, so it can tell why each question was asked.
+    read_files(opts, cfg, rec);
     let resolver = system_resolver(opts, rec);
-    ask_configured(opts, &cfg, resolver, rec);
+    ask_configured(opts, cfg, resolver, rec);
 }
 
 /// [`collect`], with queries sent to `resolver` instead of the one the environment or

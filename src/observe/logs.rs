@@ -22,6 +22,8 @@ use super::{fs, Options, Recorder};
 
 use crate::bundle::{Failure, Observation, Payload, Source};
 use crate::logscan::{Scanner, Segment};
+use crate::parse::mailconf::DovecotSetting;
+use crate::parse::postconf::Config;
 use crate::parse::syslogconf::{self, MailShare};
 use std::collections::HashSet;
 
@@ -69,10 +71,9 @@ pub struct LogConfig {
 }
 
 impl LogConfig {
-    /// From the configuration observations already made (main.cf or `postconf -n`, Dovecot's).
-    pub fn from_observations(observations: &[Observation]) -> LogConfig {
-        let plan = crate::parse::postconf::plan_from(observations);
-        let cfg = crate::parse::postconf::config_from(observations).unwrap_or_default();
+    /// From the parsed configuration (main.cf or `postconf -n`) and Dovecot's settings.
+    pub fn new(cfg: &Config, dovecot: &[DovecotSetting]) -> LogConfig {
+        let plan = crate::parse::postconf::Plan::of(cfg);
         let mut units: Vec<String> = MAIL_UNITS.iter().map(|s| s.to_string()).collect();
         for dir in cfg.value("multi_instance_directories").unwrap_or_default().split([' ', ',']).filter(|d| d.starts_with('/')) {
             // Debian's postfix@.service runs the instance in /etc/NAME as postfix@NAME.
@@ -80,7 +81,7 @@ impl LogConfig {
                 units.push(format!("postfix@{name}.service"));
             }
         }
-        let dovecot = crate::parse::mailconf::dovecot_log_files(&crate::parse::mailconf::dovecot_effective(observations));
+        let dovecot = crate::parse::mailconf::dovecot_log_files(dovecot);
         LogConfig { maillog_file: plan.maillog_file, dovecot, units }
     }
 }
@@ -710,9 +711,9 @@ pub fn file_stamp(real: &std::path::Path, gz: bool, from_end: bool, reference: i
 pub fn discover_all(opts: &Options) -> Vec<(String, std::path::PathBuf)> {
     let mut rec = Recorder::new();
     fs::collect_config_files(opts, &mut rec);
-    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
+    let cfg = super::config_from(&rec.observations).unwrap_or_default();
     fs::collect_mail_configs(opts, &cfg, &mut rec);
-    let log_cfg = LogConfig::from_observations(&rec.observations);
+    let log_cfg = LogConfig::new(&cfg, &super::dovecot_from(&rec.observations));
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut stream_found = false;
@@ -989,7 +990,7 @@ mod tests {
             elapsed_ms: 0,
             payload: Payload::text(main),
         });
-        let cfg = LogConfig::from_observations(&obs);
+        let cfg = LogConfig::new(&crate::observe::config_from(&obs).unwrap_or_default(), &crate::observe::dovecot_from(&obs));
         assert_eq!(cfg.maillog_file.as_deref(), Some("/var/log/postfix.log"));
         assert!(cfg.units.contains(&"postfix@postfix-out.service".to_string()), "{:?}", cfg.units);
     }

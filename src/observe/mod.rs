@@ -18,7 +18,9 @@ pub mod logs;
 pub mod net;
 pub mod services;
 
-use crate::bundle::{Bundle, Observation, Payload, Source, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::bundle::{select, Bundle, Observation, Payload, Source, BUNDLE_FORMAT, BUNDLE_VERSION};
+use crate::parse::mailconf::{dovecot_effective, DovecotSetting};
+use crate::parse::postconf::{config_of, Config};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -151,6 +153,18 @@ impl Default for Recorder {
     }
 }
 
+/// Postfix's configuration from the observations (`postconf -n`, else main.cf, with `postconf
+/// -d`'s defaults): selected by `bundle::select`, parsed by `parse::postconf`.
+pub(crate) fn config_from(observations: &[Observation]) -> Option<Config> {
+    let (text, origin, id) = select::postfix_config(observations)?;
+    Some(config_of(text, origin, Some(id), select::postfix_defaults(observations)))
+}
+
+/// Dovecot's effective settings from the observations.
+pub(crate) fn dovecot_from(observations: &[Observation]) -> Vec<DovecotSetting> {
+    dovecot_effective(&select::dovecot_sources(observations))
+}
+
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -188,8 +202,9 @@ pub fn collect(opts: &Options) -> Bundle {
     if opts.live() {
         command::collect_postconf(opts, &mut rec);
     }
-    let plan = crate::parse::postconf::plan_from(&rec.observations);
-    let cfg = crate::parse::postconf::config_from(&rec.observations).unwrap_or_default();
+    // The configuration is parsed once, here, for every collector that plans with it.
+    let cfg = config_from(&rec.observations).unwrap_or_default();
+    let plan = crate::parse::postconf::Plan::of(&cfg);
     fs::collect_mail_configs(opts, &cfg, &mut rec);
     fs::collect_lookup_tables(opts, &cfg, &mut rec);
     fs::collect_config_paths(opts, &cfg, &mut rec);
@@ -201,7 +216,7 @@ pub fn collect(opts: &Options) -> Bundle {
     if !postqueue_ok {
         fs::collect_queue_listing(opts, &plan.queue_directory, &mut rec);
     }
-    let dovecot = crate::parse::mailbox::dovecot_settings_of(&rec.observations);
+    let dovecot = dovecot_from(&rec.observations);
     let mailboxes = crate::parse::mailbox::MailboxPlan::new(&cfg, &dovecot);
     fs::collect_mailboxes(opts, &mailboxes, &mut rec);
     let mut fs_paths = vec![
@@ -214,7 +229,7 @@ pub fn collect(opts: &Options) -> Bundle {
     fs_paths.dedup();
     fs::collect_statvfs(opts, &fs_paths, &mut rec);
     // After the mail configs: Postfix's maillog_file and Dovecot's log_path name log files.
-    let log_cfg = logs::LogConfig::from_observations(&rec.observations);
+    let log_cfg = logs::LogConfig::new(&cfg, &dovecot);
     logs::collect_logs(opts, &log_cfg, &mut rec);
     services::collect(opts, &cfg, &mut rec);
     net::collect(opts, &cfg, &mut rec);

@@ -1,8 +1,8 @@
 //! Where mailboxes live: mail users from passwd, each user's Maildir from Postfix's
 //! `home_mailbox` and Dovecot's `mail_location`, and the plan the collector follows.
 
+use super::mailconf::DovecotSetting;
 use super::postconf::Config;
-use crate::bundle::Source;
 
 /// A real user from passwd: (name, uid, gid, home).
 pub type User = (String, u32, u32, String);
@@ -50,8 +50,8 @@ pub struct MailboxPlan {
 }
 
 impl MailboxPlan {
-    pub fn new(cfg: &Config, dovecot: &[(String, String, String)]) -> MailboxPlan {
-        let dv = |k: &str| dovecot.iter().rev().find(|(s, n, _)| s.is_empty() && n == k).map(|(_, _, v)| v.clone());
+    pub fn new(cfg: &Config, dovecot: &[DovecotSetting]) -> MailboxPlan {
+        let dv = |k: &str| dovecot.iter().rev().find(|(s, n, _, _)| s.is_empty() && n == k).map(|(_, _, v, _)| v.clone());
         MailboxPlan {
             first_uid: dv("first_valid_uid").and_then(|v| v.parse().ok()).unwrap_or(1000),
             home_mailbox: cfg.value("home_mailbox").unwrap_or_default(),
@@ -69,24 +69,6 @@ impl MailboxPlan {
             })
             .collect()
     }
-}
-
-/// Dovecot's settings as (section, name, value): `doveconf -n` when it ran, else the
-/// configuration files read.
-pub fn dovecot_settings_of(observations: &[crate::bundle::Observation]) -> Vec<(String, String, String)> {
-    let mut v = Vec::new();
-    let doveconf = observations
-        .iter()
-        .filter(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")))
-        .find_map(|o| o.text());
-    if let Some(t) = doveconf {
-        v.extend(super::mailconf::parse_dovecot(t));
-    } else {
-        for o in observations.iter().filter(|o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/"))) {
-            v.extend(super::mailconf::parse_dovecot(o.text().unwrap_or("")));
-        }
-    }
-    v
 }
 
 /// At most this many users' mailboxes are inspected.

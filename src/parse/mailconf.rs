@@ -3,7 +3,6 @@
 //! and maildrop shell variables, and which delivery agent a transport is.
 
 use super::postconf::Config;
-use crate::bundle::{Observation, Source};
 
 /// One master.cf service line (continuations joined).
 #[derive(Clone, Debug, PartialEq)]
@@ -226,33 +225,15 @@ pub fn parse_dovecot(text: &str) -> Vec<(String, String, String)> {
 /// One effective Dovecot setting: (section, name, value, where it was read).
 pub type DovecotSetting = (String, String, String, String);
 
-/// Dovecot's effective settings: `doveconf -n` when it was run, otherwise dovecot.conf,
-/// conf.d/*.conf and local.conf in Dovecot's include order, a later file overriding an
-/// earlier one.
-pub fn dovecot_effective(observations: &[Observation]) -> Vec<DovecotSetting> {
-    let read = |o: &&Observation| o.text().is_some();
-    let file = |p: &str| observations.iter().filter(read).find(|o| matches!(&o.source, Source::File { path } if path == p));
-    let doveconf = observations
-        .iter()
-        .filter(read)
-        .find(|o| matches!(&o.source, Source::Command { argv } if argv.first().is_some_and(|a| a == "doveconf")));
-    let mut sources: Vec<&Observation> = Vec::new();
-    match doveconf {
-        Some(o) => sources.push(o),
-        None => {
-            sources.extend(file("/etc/dovecot/dovecot.conf"));
-            sources.extend(observations.iter().filter(read).filter(
-                |o| matches!(&o.source, Source::File { path } if path.starts_with("/etc/dovecot/conf.d/") && path.ends_with(".conf")),
-            ));
-            sources.extend(file("/etc/dovecot/local.conf"));
-        }
-    }
+/// Dovecot's effective settings from its configuration texts in the order Dovecot reads
+/// them, as (text, where it was read): a later setting overrides an earlier one of the same
+/// section and name, as Dovecot's include order does.
+pub fn dovecot_effective(sources: &[(&str, String)]) -> Vec<DovecotSetting> {
     let mut settings: Vec<DovecotSetting> = Vec::new();
-    for o in &sources {
-        for (section, k, v) in parse_dovecot(o.text().unwrap_or("")) {
-            // Later files override earlier ones, as Dovecot's include order does.
+    for (text, label) in sources {
+        for (section, k, v) in parse_dovecot(text) {
             settings.retain(|(s, kk, _, _)| !(s == &section && kk == &k));
-            settings.push((section, k, v, o.source.label()));
+            settings.push((section, k, v, label.clone()));
         }
     }
     settings

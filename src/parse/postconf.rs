@@ -7,7 +7,6 @@
 //! assignment of a name wins; `$name` and `${name}` expand recursively. Unset parameters take
 //! the defaults in `knowledge/postfix/defaults.ron`.
 
-use crate::bundle::{Observation, Payload, Source};
 use crate::kb::reference::postfix_defaults as defaults;
 use std::collections::BTreeMap;
 
@@ -152,25 +151,16 @@ fn push_bounded(out: &mut String, s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Choose the best source: `postconf -n` when it ran, else `/etc/postfix/main.cf`.
-pub fn config_from(observations: &[Observation]) -> Option<Config> {
-    let postconf = observations.iter().find(|o| matches!(&o.source, Source::Command { argv } if argv == &["postconf", "-n"]));
-    let main_cf = observations.iter().find(|o| matches!(&o.source, Source::File { path } if path == "/etc/postfix/main.cf"));
-    for (obs, origin) in [(postconf, "postconf -n"), (main_cf, "/etc/postfix/main.cf")] {
-        if let Some(o) = obs {
-            if let Payload::Text { text, .. } = &o.payload {
-                let explicit = parse_main_cf(text).into_iter().map(|s| (s.name.clone(), s)).collect();
-                let compiled = observations
-                    .iter()
-                    .find(|o| matches!(&o.source, Source::Command { argv } if argv.len() > 1 && argv[0] == "postconf" && argv[1] == "-d"))
-                    .and_then(|o| o.text())
-                    .map(|t| parse_main_cf(t).into_iter().map(|s| (s.name, s.raw)).collect())
-                    .unwrap_or_default();
-                return Some(Config { explicit, compiled, origin: origin.to_string(), observation: Some(o.id) });
-            }
-        }
+/// The configuration from its explicit settings (`postconf -n` output or main.cf's text,
+/// read from `origin`, observation `observation`) and, when known, `postconf -d`'s compiled-in
+/// defaults.
+pub fn config_of(explicit: &str, origin: &str, observation: Option<u32>, compiled: Option<&str>) -> Config {
+    Config {
+        explicit: parse_main_cf(explicit).into_iter().map(|s| (s.name.clone(), s)).collect(),
+        compiled: compiled.map(|t| parse_main_cf(t).into_iter().map(|s| (s.name, s.raw)).collect()).unwrap_or_default(),
+        origin: origin.to_string(),
+        observation,
     }
-    None
 }
 
 /// Where collectors should look, from the configuration (or defaults).
@@ -203,20 +193,22 @@ pub fn unix_socket_of(transport: &str, queue_directory: &str) -> Option<String> 
     Some(if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", queue_directory.trim_end_matches('/')) })
 }
 
-pub fn plan_from(observations: &[Observation]) -> Plan {
-    let cfg = config_from(observations).unwrap_or_default();
-    let get = |n: &str, d: &str| cfg.value(n).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
-    Plan {
-        queue_directory: get("queue_directory", "/var/spool/postfix"),
-        mail_spool_directory: get("mail_spool_directory", "/var/mail"),
-        home_mailbox: get("home_mailbox", ""),
-        maillog_file: cfg.value("maillog_file").filter(|v| !v.is_empty()),
-        transport_sockets: {
-            let q = get("queue_directory", "/var/spool/postfix");
-            let mut v: Vec<String> = MAILBOX_TRANSPORTS.iter().filter_map(|p| unix_socket_of(&cfg.value(p)?, &q)).collect();
-            v.dedup();
-            v
-        },
+impl Plan {
+    /// Where to look, from a parsed configuration.
+    pub fn of(cfg: &Config) -> Plan {
+        let get = |n: &str, d: &str| cfg.value(n).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+        Plan {
+            queue_directory: get("queue_directory", "/var/spool/postfix"),
+            mail_spool_directory: get("mail_spool_directory", "/var/mail"),
+            home_mailbox: get("home_mailbox", ""),
+            maillog_file: cfg.value("maillog_file").filter(|v| !v.is_empty()),
+            transport_sockets: {
+                let q = get("queue_directory", "/var/spool/postfix");
+                let mut v: Vec<String> = MAILBOX_TRANSPORTS.iter().filter_map(|p| unix_socket_of(&cfg.value(p)?, &q)).collect();
+                v.dedup();
+                v
+            },
+        }
     }
 }
 

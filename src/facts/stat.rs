@@ -1,13 +1,10 @@
-//! From a bundle of observations to the fact set: runs every producer of
-//! [`PRODUCERS`](super::PRODUCERS) in order; and the stat producer (stat data + the
-//! inspected system's passwd/group → `path_stat` with owner names, `path_absent`,
-//! `software`). Pure: reads the bundle only.
+//! The stat producer: stat data with the inspected system's passwd/group → `path_stat` with
+//! owner names, `path_absent`, `software`. Pure: reads the bundle only.
 
 use crate::bundle::specs::{SOFTWARE, SOFTWARE_CONFIG};
 use crate::parse::path::resolve_link;
 
 use crate::bundle::{Bundle, Payload, Source};
-use crate::kb::Knowledge;
 use crate::model::{Fact, FactSet, FieldType, KindSpec};
 use crate::text::mode_string;
 use std::collections::HashMap;
@@ -54,46 +51,14 @@ pub const KINDS: &[KindSpec] = &[
     },
 ];
 
-/// Every fact the bundle supports.
-pub fn facts_from(bundle: &Bundle, k: &Knowledge) -> FactSet {
-    facts_in_window(bundle, k, &crate::time::WindowSpec::default())
-}
-
-/// [`facts_from`], with the log time window the user asked for: every producer of
-/// [`super::PRODUCERS`], in order.
-pub fn facts_in_window(bundle: &Bundle, k: &Knowledge, window: &crate::time::WindowSpec) -> FactSet {
-    let mut out = FactSet::new();
-    let ctx = super::Context { bundle, k, window };
-    for p in super::PRODUCERS {
-        (p.run)(&ctx, &mut out);
-    }
-    if bundle.log_only {
-        // Nothing but the log was observed: every other kind is unknown, never "none", for
-        // this one reason (the producers' own reasons, such as "--root given", do not apply).
-        out.unavailable.retain(|u| LOG_KINDS.contains(&u.kind.as_str()));
-        for kind in super::kinds::base_kinds() {
-            if !LOG_KINDS.contains(&kind.name) {
-                out.unavailable(kind.name, "the host's configuration, files, queue and services", "log only: not observed".to_string());
-            }
-        }
-    }
-    out
-}
-
-/// The kinds the logs alone produce.
-pub const LOG_KINDS: &[&str] =
-    &["log_file", "log_source", "log_signature", "delivery_summary", "log_destination", "log_values", "log_sample", "delivery_failure"];
-
 /// `path_stat`, `path_absent` and `software`: stat data with owner and group names from the
 /// inspected system's passwd and group.
 pub fn stat_producer(ctx: &super::Context<'_>, out: &mut FactSet) {
-    let users = id_names(ctx.bundle, "/etc/passwd");
-    let groups = id_names(ctx.bundle, "/etc/group");
-    stat_facts(ctx.bundle, &users, &groups, out);
+    stat_facts(ctx.bundle, &ctx.users, &ctx.groups, out);
 }
 
 /// `name:x:id:...` files → id → name (first name wins, as `ls` does).
-fn id_names(bundle: &Bundle, path: &str) -> HashMap<u32, String> {
+pub(super) fn id_names(bundle: &Bundle, path: &str) -> HashMap<u32, String> {
     let mut m = HashMap::new();
     if let Some(text) = bundle.file(path).and_then(|o| o.text()) {
         for line in text.lines() {
