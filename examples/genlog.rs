@@ -59,11 +59,42 @@ fn qid(r: &mut Rng) -> String {
     format!("{:010X}", r.next() & 0xff_ffff_ffff)
 }
 
+const USAGE: &str = "\
+genlog: a deterministic, realistic Postfix log on stdout, for benchmarks and load tests.
+
+Usage: genlog [SIZE] [--iso] [--seed N] > mail.log
+
+  SIZE      bytes to write, with an optional K, M or G suffix (default 100M)
+  --iso     RFC 3339 stamps instead of classic syslog ones
+  --seed N  another deterministic traffic mix (the same seed gives the same bytes)
+  -h, --help  this help
+";
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let size = args.first().map(|s| parse_size(s)).unwrap_or(100 << 20);
-    let iso = args.iter().any(|a| a == "--iso");
-    let seed = args.iter().position(|a| a == "--seed").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok()).unwrap_or(0x5eed_u64);
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return;
+    }
+    let mut size: u64 = 100 << 20;
+    let mut iso = false;
+    let mut seed = 0x5eed_u64;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let parsed = match a.as_str() {
+            "--iso" => {
+                iso = true;
+                Some(())
+            }
+            "--seed" => it.next().and_then(|s| s.parse().ok()).map(|n| seed = n),
+            s if !s.starts_with('-') => parse_size(s).map(|n| size = n),
+            _ => None,
+        };
+        if parsed.is_none() {
+            eprint!("genlog: cannot use `{a}`\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
     let mut r = Rng(seed | 1);
     let mut clock = Clock { t: 0, iso };
     let out = std::io::stdout();
@@ -188,12 +219,12 @@ fn main() {
     let _ = w.flush();
 }
 
-fn parse_size(s: &str) -> u64 {
+fn parse_size(s: &str) -> Option<u64> {
     let (num, mul) = match s.chars().last() {
         Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
         Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
         Some('G' | 'g') => (&s[..s.len() - 1], 1 << 30),
         _ => (s, 1),
     };
-    num.parse::<u64>().unwrap_or(100) * mul
+    num.parse::<u64>().ok().and_then(|n| n.checked_mul(mul))
 }

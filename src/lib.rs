@@ -10,6 +10,7 @@
 //! the pure grammars ([`parse`]) and the log engine ([`logscan`]).
 
 pub mod bundle;
+pub mod cli;
 pub mod engine;
 pub mod facts;
 pub mod kb;
@@ -59,6 +60,16 @@ pub fn log_stats(
     threads: usize,
 ) -> Result<logscan::LogStats, String> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    if files.iter().any(|(p, _)| p == "-") {
+        // Standard input: read once, as it comes, so its newest line is not known before the
+        // scan. The default window is then every line; --since/--until count back from now.
+        if files.len() > 1 {
+            return Err("- (standard input) cannot be read together with files".to_string());
+        }
+        let window = if spec.since.is_none() && spec.until.is_none() { time::Window::default() } else { spec.resolve(Some(now))? };
+        let opts = logscan::ScanOptions::new(window, now, None, None, unknown);
+        return Ok(logscan::scan(&k.signatures, &opts, vec![Box::new(observe::logs::StdinSegment)], 1));
+    }
     let (oldest, newest) = observe::logs::files_span(files, now);
     let window = spec.resolve(newest)?;
     let opts = logscan::ScanOptions::new(window, now, oldest, newest, unknown);

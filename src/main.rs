@@ -1,21 +1,24 @@
-//! The `mailsleuth` command line: parse arguments, call the library, map outcomes to exit
-//! codes (0: no problem found, 1: problems found, 2: usage or internal error).
+//! The `mailsleuth` command line: parse arguments (clap), dispatch to the library
+//! (`mailsleuth::cli`, `report`), map outcomes to exit codes (AFTER_HELP).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use mailsleuth::bundle::Bundle;
-use mailsleuth::kb::{lint, Knowledge};
-use mailsleuth::observe::{self, Options};
-use mailsleuth::report::human::{self, Style};
+use mailsleuth::cli::{self, Fail};
+use mailsleuth::kb::Knowledge;
+use mailsleuth::report::human;
 use mailsleuth::report::Report;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 const AFTER_HELP: &str = "\
-Exit status:
-  0  no problem found (or nothing to diagnose: no mail system on this host)
-  1  problems found (at least one diagnosis)
-  2  usage error, unreadable bundle, broken rule file, or internal error
+Exit status of why and diagnose (the monitoring-plugin convention):
+  0  OK: no problem found and every rule ran (or no mail system on this host)
+  1  WARNING: the worst diagnosis has severity warning
+  2  CRITICAL: a diagnosis of severity error or critical
+  3  UNKNOWN: no problem found, but rules could not run (not root, --root, a partial bundle)
+Other commands exit 0 when they did their work (rules test: 1 when a scenario failed;
+rules lint: 2 when the knowledge base has errors).
+  64 usage error, or the command could not run (unreadable bundle, broken rule file)
 
 mailsleuth only reads: it never changes, repairs or restarts anything it inspects, and
 never runs a fix command. Fixes are printed for you to review and run.";
@@ -25,6 +28,35 @@ never runs a fix command. Fixes are printed for you to review and run.";
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Colour: auto (a terminal, NO_COLOR unset, TERM not dumb), always or never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    color: ColorWhen,
+    /// Print nothing on stdout for why/diagnose (the exit status is the answer) and no
+    /// summary or progress on stderr; errors are still printed.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// What every command's output depends on besides its own arguments.
+#[derive(Clone, Copy)]
+struct Out {
+    color: Option<bool>,
+    quiet: bool,
 }
 
 #[derive(Args, Clone, Default)]
@@ -33,7 +65,8 @@ struct Gather {
     /// Commands, sockets and DNS are not used then; the report says so.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Mail log to read (repeatable); replaces log discovery. Read as given, not under --root.
+    /// Mail log to read (repeatable; - reads standard input); replaces log discovery. Read
+    /// as given, not under --root.
     #[arg(long = "log", value_name = "FILE")]
     logs: Vec<PathBuf>,
     /// Timeout for each external command, in seconds.
@@ -67,10 +100,19 @@ struct LogWindow {
 
 impl LogWindow {
     fn spec(&self) -> Result<mailsleuth::time::WindowSpec, Fail> {
-        for v in self.since.iter().chain(&self.until) {
-            mailsleuth::time::parse_bound(v, 0).map_err(|e| Fail(format!("--since/--until {e}")))?;
-        }
-        Ok(mailsleuth::time::WindowSpec { since: self.since.clone(), until: self.until.clone(), all: self.all_logs })
+        cli::window_spec(self.since.as_deref(), self.until.as_deref(), self.all_logs)
+    }
+}
+
+impl Kb {
+    fn load(&self) -> Result<Knowledge, Fail> {
+        cli::load_kb(&self.rules, !self.no_system_rules)
+    }
+}
+
+impl Gather {
+    fn options(&self) -> Result<mailsleuth::observe::Options, Fail> {
+        cli::gather_options(self.root.as_deref(), &self.logs, self.timeout)
     }
 }
 
@@ -91,11 +133,15 @@ enum Command {
         window: LogWindow,
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
         /// For one rule: each condition, whether it held, and against which facts.
         #[arg(long, value_name = "RULE-ID")]
         explain: Option<String>,
+        /// Under "Not checked", the commands and raw errors, not only the short phrases.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Save the observations as a bundle, to diagnose elsewhere with `diagnose --bundle`.
     Collect {
@@ -104,24 +150,34 @@ enum Command {
         /// The bundle file to write (JSON).
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// Replace mail addresses, user names, IP addresses and host names by stable
+        /// pseudonyms (the same value, the same token), so the bundle can go into a ticket.
+        #[arg(long)]
+        redact: bool,
     },
     /// Diagnose a bundle saved by `collect`, or mail logs alone (`--log`), offline.
     Diagnose {
         /// A bundle saved by `collect`.
         #[arg(long, value_name = "FILE", required_unless_present = "logs", conflicts_with = "logs")]
         bundle: Option<PathBuf>,
-        /// A mail log to diagnose on its own (repeatable, oldest first): configuration,
-        /// files and services are then not observed, and the report says so.
+        /// A mail log to diagnose on its own (repeatable, oldest first; - reads standard
+        /// input): configuration, files and services are then not observed, and the report
+        /// says so.
         #[arg(long = "log", value_name = "FILE")]
         logs: Vec<PathBuf>,
         #[command(flatten)]
         window: LogWindow,
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// For one rule: each condition, whether it held, and against which facts.
         #[arg(long, value_name = "RULE-ID")]
         explain: Option<String>,
+        /// Under "Not checked", the commands and raw errors, not only the short phrases.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Show every fact gathered, with where it came from.
     Facts {
@@ -137,9 +193,64 @@ enum Command {
         /// Only facts of this kind.
         #[arg(long)]
         kind: Option<String>,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// A monitoring plugin (Nagios, Icinga, Sensu): one status line with perfdata; exit 0 OK,
+    /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage errors too, as the plugin guidelines ask).
+    Check {
+        #[command(flatten)]
+        gather: Gather,
+        /// Check a bundle saved by `collect` instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        window: LogWindow,
+        #[command(flatten)]
+        kb: Kb,
+        #[command(flatten)]
+        thresholds: Thresholds,
+    },
+    /// Prometheus text exposition format (for node_exporter's textfile collector): verdict,
+    /// diagnoses, failures by reason, queue sizes and ages, rule outcomes, collection time.
+    Metrics {
+        #[command(flatten)]
+        gather: Gather,
+        /// Read a bundle saved by `collect` instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        window: LogWindow,
+        #[command(flatten)]
+        kb: Kb,
+    },
+    /// The queue as qshape(1) shows it: recipients by destination and by age, with the top
+    /// deferral reasons of each destination (from `postqueue -j`).
+    Queue {
+        #[command(flatten)]
+        gather: Gather,
+        /// Read a bundle saved by `collect` instead of this machine.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        /// Only this queue (deferred, active, incoming, hold, maildrop); default: all.
+        #[arg(long, value_name = "NAME")]
+        queue: Option<String>,
+        /// Destinations to show.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Output: human (a report to read) or json (a stable contract for tools).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print a shell completion script (bash, zsh or fish) on stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) on stdout: `mailsleuth man | man -l -`.
+    Man,
     /// The knowledge base: list, show, lint, graph, scaffold.
     Rules {
         #[command(subcommand)]
@@ -176,14 +287,57 @@ enum SignaturesCmd {
     },
 }
 
+/// `check` thresholds: WARNING at or above --warn-X, CRITICAL at or above --crit-X.
+#[derive(Args, Clone, Default)]
+struct Thresholds {
+    /// WARNING when the log window holds at least N deferred messages.
+    #[arg(long, value_name = "N")]
+    warn_deferred: Option<u64>,
+    /// CRITICAL when the log window holds at least N deferred messages.
+    #[arg(long, value_name = "N")]
+    crit_deferred: Option<u64>,
+    /// WARNING when the log window holds at least N bounced messages.
+    #[arg(long, value_name = "N")]
+    warn_bounced: Option<u64>,
+    /// CRITICAL when the log window holds at least N bounced messages.
+    #[arg(long, value_name = "N")]
+    crit_bounced: Option<u64>,
+    /// WARNING when at least N messages are queued (all queues).
+    #[arg(long, value_name = "N")]
+    warn_queue: Option<u64>,
+    /// CRITICAL when at least N messages are queued (all queues).
+    #[arg(long, value_name = "N")]
+    crit_queue: Option<u64>,
+    /// WARNING when the oldest queued message is at least SECS old.
+    #[arg(long, value_name = "SECS")]
+    warn_queue_age: Option<u64>,
+    /// CRITICAL when the oldest queued message is at least SECS old.
+    #[arg(long, value_name = "SECS")]
+    crit_queue_age: Option<u64>,
+}
+
+impl Thresholds {
+    fn get(&self) -> mailsleuth::report::monitor::Thresholds {
+        use mailsleuth::report::monitor::Threshold;
+        mailsleuth::report::monitor::Thresholds {
+            deferred: Threshold { warn: self.warn_deferred, crit: self.crit_deferred },
+            bounced: Threshold { warn: self.warn_bounced, crit: self.crit_bounced },
+            queue: Threshold { warn: self.warn_queue, crit: self.crit_queue },
+            queue_age: Threshold { warn: self.warn_queue_age, crit: self.crit_queue_age },
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum LogsCmd {
     /// Classify every line of a log (FILE, or - for standard input) against the signature catalogue.
     Classify {
+        /// The log to read: FILE, or - for standard input.
         #[arg(default_value = "-")]
         input: PathBuf,
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
         /// Skip the exact signatures: only the generic layers (program readings, structure)
@@ -214,7 +368,8 @@ enum LogsCmd {
 
 #[derive(Args, Clone)]
 struct LogInput {
-    /// Log files, oldest first (plain or .gz).
+    /// Log files, oldest first (plain or .gz); - reads standard input (then every line is
+    /// taken unless --since/--until, which count back from now).
     files: Vec<PathBuf>,
     /// Without FILE: read the host's mail logs under DIR instead of `/`.
     #[arg(long, value_name = "DIR")]
@@ -223,6 +378,7 @@ struct LogInput {
     window: LogWindow,
     #[command(flatten)]
     kb: Kb,
+    /// Output: human (a report to read) or json (a stable contract for tools).
     #[arg(long, value_enum, default_value_t)]
     format: Format,
     /// Threads (default: every core, at most 8).
@@ -236,11 +392,13 @@ enum RulesCmd {
     List {
         #[command(flatten)]
         kb: Kb,
+        /// Output: human (a report to read) or json (a stable contract for tools).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Show one rule: its file and its RON source.
     Show {
+        /// The rule id, e.g. permissions.tmp_blocks_maildrop.
         id: String,
         #[command(flatten)]
         kb: Kb,
@@ -273,15 +431,6 @@ enum RulesCmd {
     },
 }
 
-/// An error to print on stderr with exit status 2.
-struct Fail(String);
-
-impl<E: std::fmt::Display> From<E> for Fail {
-    fn from(e: E) -> Self {
-        Fail(e.to_string())
-    }
-}
-
 fn main() -> ExitCode {
     // `mailsleuth facts | head`: end quietly when the reader goes away, like any Unix filter
     // (Rust ignores SIGPIPE by default, which turns it into a panic inside println!).
@@ -289,105 +438,142 @@ fn main() -> ExitCode {
     unsafe {
         let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
     }
-    let cli = Cli::parse();
+    // A monitoring plugin's usage error is UNKNOWN (3), as the plugin guidelines ask.
+    let plugin = std::env::args_os().nth(1).is_some_and(|a| a == "check");
+    let usage = if plugin { 3 } else { cli::EXIT_USAGE };
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors; a usage error is 64, apart from the 0-3
+            // that verdicts use.
+            return ExitCode::from(if e.use_stderr() { usage } else { 0 });
+        }
+    };
     let cmd = cli.command.unwrap_or(Command::Why {
         gather: Gather { timeout: 5.0, ..Gather::default() },
         window: LogWindow::default(),
         kb: Kb::default(),
         format: Format::Human,
         explain: None,
+        verbose: false,
     });
-    match run(cmd) {
+    let out = Out {
+        color: match cli.color {
+            ColorWhen::Auto => None,
+            ColorWhen::Always => Some(true),
+            ColorWhen::Never => Some(false),
+        },
+        quiet: cli.quiet,
+    };
+    match run(cmd, out) {
         Ok(code) => ExitCode::from(code),
+        Err(Fail(msg)) if plugin => {
+            // One line on stdout, as a plugin's output is read.
+            println!("MAILSLEUTH UNKNOWN - {}", mailsleuth::text::sanitize(&msg).replace(['\n', '|'], " "));
+            ExitCode::from(3)
+        }
         Err(Fail(msg)) => {
             // An error may name a path or quote a bundle from the inspected system.
             eprintln!("mailsleuth: {}", mailsleuth::text::sanitize(&msg));
-            ExitCode::from(2)
+            ExitCode::from(cli::EXIT_USAGE)
         }
     }
 }
 
-fn load_kb(kb: &Kb) -> Result<Knowledge, Fail> {
-    mailsleuth::load_knowledge(&kb.rules, !kb.no_system_rules).map_err(|errs| {
-        let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        Fail(format!("the knowledge base has errors; nothing was loaded:\n{}", lines.join("\n")))
-    })
-}
-
-fn options(g: &Gather) -> Result<Options, Fail> {
-    if !(g.timeout > 0.0 && g.timeout <= 600.0) {
-        return Err(Fail(format!("--timeout must be between 0 and 600 seconds, got {}", g.timeout)));
-    }
-    let root = match &g.root {
-        Some(r) => {
-            if !r.is_dir() {
-                return Err(Fail(format!("--root {}: not a directory", r.display())));
-            }
-            std::fs::canonicalize(r)?
-        }
-        None => PathBuf::from("/"),
-    };
-    Ok(Options {
-        root,
-        logs: g.logs.iter().map(|p| p.display().to_string()).collect(),
-        command_timeout: Duration::from_secs_f64(g.timeout),
-        ..Options::default()
-    })
-}
-
-fn read_bundle(path: &std::path::Path) -> Result<Bundle, Fail> {
-    mailsleuth::bundle::load(path).map_err(Fail)
-}
-
-fn run(cmd: Command) -> Result<u8, Fail> {
+fn run(cmd: Command, out: Out) -> Result<u8, Fail> {
     match cmd {
-        Command::Why { gather, window, kb, format, explain } => {
+        Command::Why { gather, window, kb, format, explain, verbose } => {
             let spec = window.spec()?;
-            let k = load_kb(&kb)?;
-            let opts = Options { window: spec.clone(), ..options(&gather)? };
-            // A log given on a machine with no mail system is a log read away from its
-            // host: nothing of this machine describes the host that wrote it.
-            let bundle = if !opts.logs.is_empty() && !observe::mail_system_present(&opts) {
-                observe::collect_log_only(&opts)
-            } else {
-                observe::collect(&opts)
-            };
-            diagnose_and_print(&bundle, &k, &spec, format, explain)
+            let k = kb.load()?;
+            let opts = mailsleuth::observe::Options { window: spec.clone(), ..gather.options()? };
+            let bundle = cli::observe_host(&opts);
+            diagnose_and_print(&bundle, &k, &spec, format, explain, verbose, out)
         }
-        Command::Diagnose { bundle, logs, window, kb, format, explain } => {
+        Command::Diagnose { bundle, logs, window, kb, format, explain, verbose } => {
             let spec = window.spec()?;
-            let k = load_kb(&kb)?;
+            let k = kb.load()?;
             let b = match bundle {
-                Some(p) => read_bundle(&p)?,
-                None => observe::collect_log_only(&Options {
-                    logs: logs.iter().map(|p| p.display().to_string()).collect(),
-                    window: spec.clone(),
-                    ..Options::default()
-                }),
+                Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
+                None => cli::observe_logs(&logs, &spec),
             };
-            diagnose_and_print(&b, &k, &spec, format, explain)
+            diagnose_and_print(&b, &k, &spec, format, explain, verbose, out)
         }
-        Command::Collect { gather, output } => {
-            let bundle = observe::collect(&options(&gather)?);
-            let json = serde_json::to_string(&bundle)?;
-            std::fs::write(&output, json).map_err(|e| Fail(format!("{}: {e}", output.display())))?;
-            let failed = bundle.observations.iter().filter(|o| matches!(o.payload, mailsleuth::bundle::Payload::Failed { .. })).count();
-            eprintln!("mailsleuth: {} observations saved to {} ({failed} could not be made)", bundle.observations.len(), output.display());
+        Command::Collect { gather, output, redact } => {
+            let mut bundle = mailsleuth::observe::collect(&gather.options()?);
+            if redact {
+                let n = mailsleuth::bundle::redact::redact(&mut bundle);
+                if !out.quiet {
+                    eprintln!("mailsleuth: {n} names, addresses and networks replaced by pseudonyms");
+                }
+            }
+            let said = cli::save_bundle(&bundle, &output)?;
+            if !out.quiet {
+                eprintln!("mailsleuth: {said}");
+            }
             Ok(0)
         }
         Command::Facts { gather, bundle, window, kb, kind, format } => {
             let spec = window.spec()?;
-            let k = load_kb(&kb)?;
+            let k = kb.load()?;
+            if let Some(kind) = &kind {
+                cli::check_kind(&k, kind)?;
+            }
             let b = match bundle {
-                Some(p) => read_bundle(&p)?,
-                None => observe::collect(&options(&gather)?),
+                Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
+                None => mailsleuth::observe::collect(&gather.options()?),
             };
-            print_facts(&b, &k, &spec, kind.as_deref(), format)
+            let facts = mailsleuth::facts::facts_in_window(&b, &k, &spec);
+            match format {
+                Format::Json => println!("{}", mailsleuth::report::facts::json(&b, &facts, kind.as_deref())?),
+                Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind.as_deref())),
+            }
+            Ok(0)
+        }
+        Command::Check { gather, bundle, window, kb, thresholds } => {
+            let (report, _) = cli::diagnose_for_monitoring(bundle.as_deref(), &gather.options()?, &kb.load()?, &window.spec()?)?;
+            let (line, verdict) = mailsleuth::report::monitor::check(&report, &thresholds.get());
+            println!("{line}");
+            Ok(verdict.code())
+        }
+        Command::Metrics { gather, bundle, window, kb } => {
+            let (report, seconds) = cli::diagnose_for_monitoring(bundle.as_deref(), &gather.options()?, &kb.load()?, &window.spec()?)?;
+            print!("{}", mailsleuth::report::monitor::metrics(&report, seconds));
+            Ok(0)
+        }
+        Command::Queue { gather, bundle, queue, top, format } => {
+            use mailsleuth::report::queue;
+            let b = match bundle {
+                Some(p) => mailsleuth::bundle::load(&p).map_err(Fail)?,
+                None => mailsleuth::observe::collect(&gather.options()?),
+            };
+            let msgs = queue::messages(&b).map_err(|e| Fail(format!("the queue's destinations are unknown: {e}")))?;
+            let rows = queue::rows(&msgs, b.created_at as i64, queue.as_deref());
+            match format {
+                Format::Json => println!("{}", queue::json(&rows)),
+                Format::Human => print!("{}", queue::human(&rows, top, 3)),
+            }
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "mailsleuth", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(0)
         }
         Command::Rules { action } => rules(action),
         Command::Logs { action: LogsCmd::Classify { input, kb, format, no_signatures } } => {
-            let k = load_kb(&kb)?;
-            classify(&k, &input, format, no_signatures)
+            let k = kb.load()?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            cli::classify(&k, &input, matches!(format, Format::Json), no_signatures, &mut out)?;
+            Ok(0)
         }
         Command::Signatures { action: SignaturesCmd::New { spec, line, category, dir } } => {
             let p = mailsleuth::scaffold::new_signature(&dir, &spec, &line, &category)?;
@@ -395,8 +581,8 @@ fn run(cmd: Command) -> Result<u8, Fail> {
             println!("Now: check the regex and the meaning, then `mailsleuth logs classify --rules DIR FILE` (DIR: the folder holding signatures/) or, in a checkout, `cargo test --test signatures`.");
             Ok(0)
         }
-        Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false),
-        Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true),
+        Command::Logs { action: LogsCmd::Stats { input, top } } => log_report(&input, top, false, out),
+        Command::Logs { action: LogsCmd::Unknown { input, top } } => log_report(&input, top, true, out),
     }
 }
 
@@ -406,44 +592,27 @@ fn diagnose_and_print(
     window: &mailsleuth::time::WindowSpec,
     format: Format,
     explain: Option<String>,
+    verbose: bool,
+    out: Out,
 ) -> Result<u8, Fail> {
     let report: Report = mailsleuth::diagnose_in_window(bundle, k, window);
     if let Some(id) = explain {
-        return print_explain(&report, k, &id);
+        print!("{}", mailsleuth::report::explain::render(&report, k, &id).map_err(Fail)?);
+        return Ok(0);
     }
     match format {
+        _ if out.quiet => {}
         Format::Json => println!("{}", report.to_json()),
-        Format::Human => print!("{}", human::render(&report, Style::detect())),
+        Format::Human => print!("{}", human::render(&report, cli::style(out.color, verbose))),
     }
     Ok(report.exit_code() as u8)
 }
 
-fn print_explain(report: &Report, k: &Knowledge, id: &str) -> Result<u8, Fail> {
-    print!("{}", mailsleuth::report::explain::render(report, k, id).map_err(Fail)?);
-    Ok(0)
-}
-
-fn print_facts(b: &Bundle, k: &Knowledge, window: &mailsleuth::time::WindowSpec, kind: Option<&str>, format: Format) -> Result<u8, Fail> {
-    let facts = mailsleuth::facts::facts_in_window(b, k, window);
-    match format {
-        Format::Json => println!("{}", mailsleuth::report::facts::json(b, &facts, kind)?),
-        Format::Human => print!("{}", mailsleuth::report::facts::human(&facts, kind)),
-    }
-    Ok(0)
-}
-
-fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
+fn log_report(input: &LogInput, top: usize, unknown: bool, out: Out) -> Result<u8, Fail> {
     use mailsleuth::report::logstats;
     let spec = input.window.spec()?;
-    let k = load_kb(&input.kb)?;
-    let files: Vec<(String, PathBuf)> = if input.files.is_empty() {
-        let opts = options(&Gather { root: input.root.clone(), timeout: 5.0, ..Gather::default() })?;
-        observe::logs::discover_all(&opts)
-    } else {
-        input.files.iter().map(|p| (p.display().to_string(), p.clone())).collect()
-    };
-    let threads = input.threads.unwrap_or_else(mailsleuth::logscan::default_threads).max(1);
-    let stats = mailsleuth::log_stats(&files, &k, &spec, unknown, threads).map_err(Fail)?;
+    let k = input.kb.load()?;
+    let stats = cli::with_progress(out.quiet, || cli::log_stats(&input.files, input.root.as_deref(), &k, &spec, unknown, input.threads))?;
     match (input.format, unknown) {
         (Format::Json, false) => println!("{}", logstats::to_json(&stats)),
         (Format::Json, true) => println!("{}", logstats::unknown_json(&stats, top)),
@@ -453,136 +622,48 @@ fn log_report(input: &LogInput, top: usize, unknown: bool) -> Result<u8, Fail> {
     Ok(0)
 }
 
-fn classify(k: &Knowledge, input: &Path, format: Format, no_signatures: bool) -> Result<u8, Fail> {
-    let exact: &[mailsleuth::kb::signature::Signature] = if no_signatures { &[] } else { &k.signatures };
-    use std::io::{BufReader, Read, Write};
-    let reader: Box<dyn Read> = if input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(observe::fs::open_regular(input).map_err(|e| Fail(format!("{}: {e}", input.display())))?)
-    };
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
-    let mut buf = Vec::new();
-    let mut n = 0u64;
-    loop {
-        // An overlong line (over 1 MiB, as the scanner's) is classified on its first MiB.
-        if observe::logs::read_line_capped(&mut reader, &mut buf)?.0 == 0 {
-            break;
+fn rules(action: RulesCmd) -> Result<u8, Fail> {
+    match action {
+        RulesCmd::List { kb, format } => print!("{}", cli::rules_list(&kb.load()?, matches!(format, Format::Json))?),
+        RulesCmd::Show { id, kb } => print!("{}", cli::rules_show(&kb.load()?, &id)?),
+        RulesCmd::Lint { kb } => {
+            let (text, code) = cli::rules_lint(&kb.rules, !kb.no_system_rules);
+            print!("{text}");
+            return Ok(code);
         }
-        n += 1;
-        let line = String::from_utf8_lossy(&buf);
-        let c = mailsleuth::logscan::classify::read_line(exact, &k.families, &line);
-        match format {
-            Format::Json => {
-                let v = serde_json::json!({
-                    "line": n,
-                    "signature": c.as_ref().map(|r| r.id.as_str()),
-                    "category": c.as_ref().map(|r| r.category.as_str()),
-                    "severity": c.as_ref().map(|r| r.severity.as_str()),
-                    "layer": c.as_ref().map(|r| r.layer.as_str()),
-                    "captures": c.as_ref().map(|r| r.captures.clone()).unwrap_or_default(),
-                });
-                writeln!(out, "{v}")?;
-            }
-            Format::Human => {
-                let label = c.as_ref().map(mailsleuth::logscan::classify::label).unwrap_or_else(|| "-".into());
-                writeln!(out, "{n}\t{label}")?;
-            }
+        RulesCmd::Graph { kb } => print!("{}", mailsleuth::kb::graph::to_dot(&kb.load()?)),
+        RulesCmd::Test { dir, kb } => {
+            let (text, code) = cli::rules_test(&kb.load()?, &dir)?;
+            print!("{text}");
+            return Ok(code);
         }
+        RulesCmd::New { spec, dir } => print!("{}", cli::rules_new(&dir, &spec)?),
     }
-    out.flush()?;
     Ok(0)
 }
 
-fn rules(action: RulesCmd) -> Result<u8, Fail> {
-    match action {
-        RulesCmd::List { kb, format } => {
-            let k = load_kb(&kb)?;
-            match format {
-                Format::Json => {
-                    let v: Vec<_> = k.rules.iter().map(|r| serde_json::json!({"id": r.rule.id, "area": r.area(), "kind": r.rule.kind, "title": r.rule.title, "file": r.file})).collect();
-                    println!("{}", serde_json::to_string_pretty(&v)?);
-                }
-                Format::Human => {
-                    for r in &k.rules {
-                        println!("{:<44} {:<10} {}", r.rule.id, format!("{:?}", r.rule.kind), r.rule.title);
-                    }
-                }
-            }
-            Ok(0)
-        }
-        RulesCmd::Show { id, kb } => {
-            let k = load_kb(&kb)?;
-            let r = k.rule(&id).ok_or_else(|| Fail(format!("no rule `{id}`")))?;
-            println!("# {}\n{}", mailsleuth::text::sanitize(&r.file), r.text);
-            Ok(0)
-        }
-        RulesCmd::Lint { kb } => {
-            let k = match mailsleuth::load_knowledge(&kb.rules, !kb.no_system_rules) {
-                Ok(k) => k,
-                Err(errs) => {
-                    for e in errs {
-                        // The file named may have any bytes in its name.
-                        println!("error: {}", mailsleuth::text::sanitize(&e.to_string()));
-                    }
-                    return Ok(2);
-                }
-            };
-            let diags = lint::check(&k);
-            for d in &diags {
-                println!("{}", mailsleuth::text::sanitize(&d.to_string()));
-            }
-            println!("{} rules, {} signatures: {} warnings, 0 errors", k.rules.len(), k.signatures.len(), diags.len());
-            Ok(0)
-        }
-        RulesCmd::Graph { kb } => {
-            let k = load_kb(&kb)?;
-            print!("{}", mailsleuth::kb::graph::to_dot(&k));
-            Ok(0)
-        }
-        RulesCmd::Test { dir, kb } => {
-            let k = load_kb(&kb)?;
-            let dirs = mailsleuth::scenario::discover(&dir);
-            if dirs.is_empty() {
-                return Err(Fail(format!("{}: no scenario (a folder with expect.ron)", dir.display())));
-            }
-            let (mut ok, mut failed, mut cannot) = (0, 0, 0);
-            for d in dirs {
-                let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-                match mailsleuth::scenario::run(&d, &k) {
-                    Ok(mailsleuth::scenario::Outcome::Ran(r)) if r.failures.is_empty() => {
-                        ok += 1;
-                        let top = r.report.diagnoses.first().map(|x| x.id.as_str()).unwrap_or("(clean)");
-                        println!("ok      {name}  [rank 1: {top}]");
-                    }
-                    Ok(mailsleuth::scenario::Outcome::Ran(r)) => {
-                        failed += 1;
-                        println!("FAILED  {name}");
-                        for f in &r.failures {
-                            println!("        {f}");
-                        }
-                    }
-                    Ok(mailsleuth::scenario::Outcome::CannotRun(why)) => {
-                        cannot += 1;
-                        println!("not run {name}: {why}");
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        println!("FAILED  {name}: {e}");
-                    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument and option of every command has help text, and clap's own checks pass.
+    #[test]
+    fn every_option_has_help() {
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if id != "help" && id != "version" && a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
                 }
             }
-            println!("{ok} passed, {failed} failed, {cannot} not run");
-            Ok(if failed > 0 { 1 } else { 0 })
-        }
-        RulesCmd::New { spec, dir } => {
-            for p in mailsleuth::scaffold::new_rule(&dir, &spec)? {
-                println!("wrote {}", p.display());
+            for sub in c.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
             }
-            println!("Now: fill in the rule, make the first scenario fire it and the near miss not, then run `mailsleuth rules lint` and `cargo test`.");
-            Ok(0)
         }
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cmd, "mailsleuth", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! The import order of src/ (docs/ARCHITECTURE.md): base (model, text, time, bundle) → kb →
-//! parse, logscan → observe, facts → engine → report → lib, scenario, scaffold, main.
+//! parse, logscan → observe, facts → engine → report → lib, cli, scenario, scaffold, main.
 //!
 //! Every `crate::x` path in every source file (in `use` lines and written out in function
 //! bodies alike; `mailsleuth::x` in main.rs) must name a module of a lower layer, or its own
@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["observe", "facts"],
     &["engine"],
     &["report"],
-    &["lib", "scenario", "scaffold", "main"],
+    &["lib", "scenario", "scaffold", "main", "cli"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

@@ -51,10 +51,10 @@ fn json(o: &Output) -> serde_json::Value {
 }
 
 #[test]
-fn the_founding_case_is_rank_one_with_evidence_and_fix_and_exit_1() {
+fn the_founding_case_is_rank_one_with_evidence_and_fix_and_exit_2_critical() {
     let root = Root::new("founding-tmp-0700-maildrop", 0o700, "founding");
     let o = run(&["why", "--root", root.path(), "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     let first = out.lines().find(|l| l.starts_with("1. ")).unwrap_or_default();
     assert!(first.contains("/tmp is 0700") && first.contains("not 1777") && first.contains("maildrop"), "{out}");
@@ -67,8 +67,9 @@ fn the_founding_case_is_rank_one_with_evidence_and_fix_and_exit_1() {
 fn the_json_report_follows_the_contract() {
     let root = Root::new("founding-tmp-0700-maildrop", 0o700, "json");
     let o = run(&["why", "--root", root.path(), "--format", "json", "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let v = json(&o);
+    assert_eq!(v["verdict"], "CRITICAL");
     let diags = v["diagnoses"].as_array().expect("diagnoses array");
     assert!(!diags.is_empty());
     for (i, d) in diags.iter().enumerate() {
@@ -99,12 +100,23 @@ fn the_json_report_follows_the_contract() {
 fn healthy_and_near_miss_hosts() {
     let healthy = Root::new("healthy-maildrop", 0o1777, "healthy");
     let o = run(&["why", "--root", healthy.path(), "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("No problem found"));
+    // Nothing wrong in what could be read, but under --root the commands, sockets and DNS
+    // were not used: UNKNOWN (3), never a false all-clear.
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('✓'), "{out}");
+    let first = out.lines().find(|l| !l.trim().is_empty() && !l.starts_with("mailsleuth") && !l.starts_with('(')).unwrap_or_default();
+    assert!(first.starts_with("? Not fully checked: could not check ") && first.contains(" rules"), "{out}");
+    assert!(out.contains("not used under --root"), "{out}");
+    // The short phrases by default; the commands only with --verbose.
+    assert!(!out.contains("iptables-save"), "{out}");
+    let v = run(&["why", "--root", healthy.path(), "--no-system-rules", "--verbose"]);
+    assert!(stdout(&v).contains("iptables-save"), "{}", stdout(&v));
 
     let near = Root::new("founding-near-miss-tmp-fixed", 0o1777, "near");
     let o = run(&["why", "--root", near.path(), "--format", "json", "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(1));
+    // delivery.maildrop_tmpfile_failures is of severity error: CRITICAL.
+    assert_eq!(o.status.code(), Some(2));
     let ids: Vec<String> =
         json(&o)["diagnoses"].as_array().expect("array").iter().map(|d| d["id"].as_str().unwrap_or("").to_string()).collect();
     assert!(!ids.iter().any(|id| id.starts_with("permissions.")), "{ids:?}");
@@ -130,7 +142,7 @@ fn a_bundle_diagnosed_elsewhere_gives_the_same_report() {
     drop(root);
     let o = run(&["diagnose", "--bundle", bundle.to_str().expect("utf-8"), "--format", "json", "--no-system-rules"]);
     let _ = std::fs::remove_file(&bundle);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert_eq!(json(&o)["diagnoses"], live["diagnoses"]);
 }
 
@@ -146,7 +158,7 @@ fn explain_says_which_condition_failed_and_why() {
     assert!(out.contains("rejects  path_stat {") && out.contains("path: \"/tmp\""), "{out}");
     assert!(out.contains("mode LacksBits(0o3): mode 1777 has all of 0003"), "{out}");
     let o = run(&["why", "--root", near.path(), "--explain", "permissions.tmp_unwritabel", "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     assert!(stderr(&o).contains("did you mean `permissions.tmp_unwritable`?"), "{}", stderr(&o));
 }
 
@@ -157,7 +169,7 @@ fn a_broken_rule_file_is_reported_with_its_position_and_nothing_runs() {
     std::fs::write(dir.join("mine/broken.ron"), "(\n  id: \"mine.broken\",\n  title: \"t\"\n  kind: Symptom,\n)\n").expect("write");
     let o = run(&["rules", "list", "--rules", dir.to_str().expect("utf-8"), "--no-system-rules"]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     let err = stderr(&o);
     assert!(err.contains("mine/broken.ron:4:3: "), "{err}");
     assert!(stdout(&o).is_empty());
@@ -222,7 +234,7 @@ fn rules_new_scaffolds_a_rule_that_loads_and_its_two_scenarios() {
     assert!(stdout(&o).contains("permissions.spool_not_sticky"));
     // Never overwrites.
     let o = run(&["rules", "new", "permissions/spool_not_sticky", "--dir", d]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -271,9 +283,9 @@ fn signatures_new_turns_an_unknown_line_into_a_signature_that_classifies_it() {
     assert!(!unknown(&["--rules", d]).contains("process_limit"));
     // Never overwrites; a bad category is refused with the list of categories.
     let o = run(&["signatures", "new", "dovecot/process_limit_reached", "--line", sample, "--dir", d]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     let o = run(&["signatures", "new", "dovecot/other", "--line", sample, "--category", "config-eror", "--dir", d]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     assert!(stderr(&o).contains("config-error"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -285,7 +297,7 @@ fn terminal_escapes_in_a_log_are_neutralised() {
     let line = "Nov 23 10:45:29 mx1 postfix/local[314]: 1675C84: to=<\x1b]0;owned\x07\x1b[2Jalice@mx1.lab.example>, relay=local, delay=0.01, dsn=4.3.0, status=deferred (temporary failure. Command output: /usr/bin/maildrop: Unable to create temporary file. )\n";
     std::fs::write(&log, line).expect("write");
     let o = run(&["why", "--root", root.path(), "--log", log.to_str().expect("utf-8"), "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(!o.stdout.contains(&0x1b), "raw ESC reached the terminal");
     assert!(stdout(&o).contains("to=<\\x1b]0;owned\\x07\\x1b[2Jalice@"), "{}", stdout(&o));
 }
@@ -309,18 +321,20 @@ fn the_log_window_leaves_out_old_lines() {
     let v = json(&run(&["diagnose", "--bundle", bundle, "--until", "2026-01-01", "--format", "json", "--no-system-rules"]));
     assert_eq!(v["logs"]["log_lines_outside_window"], v["logs"]["log_lines"]);
     let o = run(&["diagnose", "--bundle", bundle, "--since", "yesterday", "--no-system-rules"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     assert!(stderr(&o).contains("expected a duration"), "{}", stderr(&o));
 }
 
 #[test]
-fn usage_errors_exit_2() {
-    assert_eq!(run(&["why", "--format", "xml"]).status.code(), Some(2));
-    assert_eq!(run(&["why", "--root", "/nonexistent/mailsleuth"]).status.code(), Some(2));
-    assert_eq!(run(&["diagnose", "--bundle", "/nonexistent/bundle.json"]).status.code(), Some(2));
+fn usage_errors_exit_64_outside_the_verdict_codes() {
+    assert_eq!(run(&["why", "--format", "xml"]).status.code(), Some(64));
+    assert_eq!(run(&["why", "--root", "/nonexistent/mailsleuth"]).status.code(), Some(64));
+    assert_eq!(run(&["diagnose", "--bundle", "/nonexistent/bundle.json"]).status.code(), Some(64));
+    assert_eq!(run(&["no-such-command"]).status.code(), Some(64));
     let help = run(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
-    assert!(stdout(&help).contains("Exit status:"));
+    let h = stdout(&help);
+    assert!(h.contains("Exit status of why and diagnose") && h.contains("3  UNKNOWN") && h.contains("64 usage error"), "{h}");
 }
 
 fn logs(args: &[&str]) -> (Output, serde_json::Value) {
@@ -470,4 +484,54 @@ fn the_lda_log_named_in_dovecot_conf_is_read_and_syslog_does_not_double_count() 
     let deferred = facts_of(&v, "delivery_summary").into_iter().find(|f| f["fields"]["status"] == "deferred");
     assert_eq!(deferred.map(|f| f["fields"]["lines"].clone()), Some(serde_json::json!(3)));
     assert!(facts_of(&v, "log_signature").iter().any(|f| f["fields"]["id"] == "dovecot.mailbox_permission_denied"));
+}
+
+/// The lab's healthy live bundle (Dovecot LMTP up): every rule ran, nothing is wrong.
+fn healthy_live_bundle() -> serde_json::Value {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/lab-live-dovecot-lmtp-ok/bundle.json");
+    serde_json::from_str(&std::fs::read_to_string(p).expect("bundle")).expect("bundle JSON")
+}
+
+#[test]
+fn ok_only_when_every_rule_ran_and_unknown_with_run_as_root_when_permissions_stopped_some() {
+    let dir = std::env::temp_dir().join(format!("mailsleuth-cli-verdict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let ok = dir.join("ok.json");
+    std::fs::write(&ok, serde_json::to_string(&healthy_live_bundle()).expect("JSON")).expect("write");
+    let all = json(&run(&["rules", "list", "--no-system-rules", "--format", "json"])).as_array().map(Vec::len).unwrap_or(0);
+    assert!(all > 0);
+    let o = run(&["diagnose", "--bundle", ok.to_str().expect("utf-8"), "--no-system-rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains(&format!("✓ No problem found by {all} rules")), "{}", stdout(&o));
+
+    // The same host seen by a user who may not statvfs the mail directories.
+    let mut v = healthy_live_bundle();
+    let mut denied = 0;
+    for o in v["observations"].as_array_mut().expect("observations") {
+        if o["source"]["type"] == "statvfs" {
+            o["payload"] =
+                serde_json::json!({"status": "failed", "failure": "permission_denied", "message": "Permission denied (os error 13)"});
+            denied += 1;
+        }
+    }
+    assert!(denied > 0);
+    let p = dir.join("denied.json");
+    std::fs::write(&p, serde_json::to_string(&v).expect("JSON")).expect("write");
+    let o = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
+    let j = json(&run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules", "--format", "json"]));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(!out.contains('✓'), "{out}");
+    // The reason is in the first lines, with what to do.
+    let head: String = out.lines().take(4).collect::<Vec<_>>().join(" ");
+    assert!(
+        head.contains("could not check") && head.contains(&format!("of {all} rules")) && head.contains("run as root to see them"),
+        "{out}"
+    );
+    assert!(out.contains("free space: not readable as this user"), "{out}");
+    assert_eq!(j["verdict"], "UNKNOWN");
+    assert_eq!(j["not_checked"]["rules"].as_u64(), Some(all as u64));
+    assert_eq!(j["not_checked"]["hint"], "run as root to see them");
+    assert!(j["not_checked"]["rules_skipped"].as_u64().is_some_and(|n| n > 0));
 }

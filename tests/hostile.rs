@@ -223,7 +223,7 @@ fn logs_stats_and_classify_refuse_a_device_or_a_directory() {
     {
         let r = run_with(args, None, &[], Duration::from_secs(60));
         r.bounded(30, 200);
-        assert_eq!(r.code, Some(2), "{args:?}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.code, Some(64), "{args:?}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("not a regular file"), "{args:?}: {}", r.stderr);
     }
 }
@@ -296,6 +296,26 @@ fn classify_on_newline_free_input_keeps_memory_bounded() {
     r.bounded(60, 100);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.stdout.trim(), "1\t-");
+}
+
+#[test]
+fn stats_and_diagnose_on_newline_free_standard_input_keep_memory_bounded() {
+    let dir = TempDir::new("nonlstdin");
+    let p = newline_free(&dir, "one-line", 200);
+    let r = run_with(&["logs", "stats", "-", "--format", "json", "--no-system-rules"], Some(&p), &[], Duration::from_secs(120));
+    r.bounded(60, 100);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["files"][0]["path"], "-");
+    // Read as the same bytes in a file are: nothing taken from the one overlong "line".
+    let f = run(&["logs", "stats", p.to_str().expect("utf-8"), "--format", "json", "--no-system-rules"]);
+    let mut fv: serde_json::Value = serde_json::from_str(&f.stdout).expect("JSON");
+    fv["files"][0]["path"] = serde_json::Value::from("-");
+    assert_eq!(v["files"], fv["files"]);
+    assert_eq!(v["statuses"], fv["statuses"]);
+    let r = run_with(&["diagnose", "--log", "-", "--no-system-rules", "--format", "json"], Some(&p), &[], Duration::from_secs(120));
+    r.bounded(60, 300);
+    assert!(r.code.is_some_and(|c| c <= 3), "{}", r.stderr);
 }
 
 #[test]
@@ -514,7 +534,7 @@ fn an_impossible_since_date_is_a_usage_error() {
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     let r = run(&["logs", "stats", "--since", "2026-02-30", log]);
     r.bounded(30, 200);
-    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(64), "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("2026-02-30"), "{}", r.stderr);
 }
 
@@ -548,7 +568,7 @@ fn a_bundle_with_oversized_fields_or_wrapping_line_numbers_is_refused_clearly() 
         let r = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
         r.bounded(60, 300);
         let head = |s: &str| s.chars().take(300).collect::<String>();
-        assert_eq!(r.code, Some(2), "{}{}", head(&r.stdout), head(&r.stderr));
+        assert_eq!(r.code, Some(64), "{}{}", head(&r.stdout), head(&r.stderr));
         assert!(r.stderr.contains(needle), "{needle}: {}", head(&r.stderr));
     }
 }
@@ -561,7 +581,7 @@ fn a_bundle_over_the_size_cap_is_refused_before_it_is_read() {
     std::fs::File::create(&p).and_then(|f| f.set_len((1 << 30) + 1)).expect("sparse file");
     let r = run(&["diagnose", "--bundle", p.to_str().expect("utf-8"), "--no-system-rules"]);
     r.bounded(30, 100);
-    assert_eq!(r.code, Some(2));
+    assert_eq!(r.code, Some(64));
     assert!(r.stderr.contains("over the 1024 MiB"), "{}", r.stderr);
 }
 

@@ -156,7 +156,11 @@ fn live_collect_inside_a_broken_real_postfix() {
     // And the verdict, from the live run itself.
     let why: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("why.json")).expect("why.json")).expect("json");
     assert_eq!(why["diagnoses"][0]["id"], "permissions.tmp_blocks_maildrop", "{why:#}");
-    assert_eq!(std::fs::read_to_string(out.join("why.exit")).expect("why.exit").trim(), "1");
+    assert_eq!(
+        std::fs::read_to_string(out.join("why.exit")).expect("why.exit").trim(),
+        "2",
+        "the founding case is critical: plugin exit code 2"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -2,6 +2,7 @@
 //! `collect` saves and `diagnose --bundle` re-reads. Types only, no I/O beyond loading a
 //! saved bundle; nothing here interprets an observation.
 
+pub mod redact;
 pub mod select;
 pub mod specs;
 

@@ -377,6 +377,15 @@ fn record_logs(opts: &Options, rec: &mut Recorder, files: &[(String, std::path::
                 },
                 None,
             ))
+        } else if shown == "-" {
+            // `--log -`: standard input, its last `cap` bytes like a file's.
+            Ok(read_stream_tail(
+                &mut std::io::stdin().lock(),
+                cap,
+                GZ_INFLATE_BUDGET,
+                &format!("standard input goes past {} MiB (the read budget): read only that far", GZ_INFLATE_BUDGET >> 20),
+                "standard input: read failed",
+            ))
         } else if shown.ends_with(".gz") {
             read_gz_tail(real, cap)
         } else {
@@ -477,11 +486,18 @@ fn window_offset(f: &mut std::fs::File, len: u64, since: i64, reference: i64) ->
 /// Decompress a gzip log (all members), keeping its last `cap` bytes at a line boundary. A
 /// damaged or truncated stream keeps what was decompressed and says where it stopped.
 pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payload, Option<String>)> {
-    use std::io::Read;
     let f = fs::open_regular(path)?;
-    let mut inflated: u64 = 0;
     let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
+    let over = format!("gzip stream inflates past {} MiB (the decompression budget): read only that far", GZ_INFLATE_BUDGET >> 20);
+    Ok(read_stream_tail(&mut dec, cap, GZ_INFLATE_BUDGET, &over, "gzip stream damaged"))
+}
+
+/// The last `cap` bytes (at a line boundary) of a stream read to its end: a gzip rotation's
+/// decompressed text, or standard input (`--log -`). Lines over [`READ_BUF`] are kept as
+/// empty lines; an error keeps what was read, and the note says where it stopped.
+pub fn read_stream_tail(dec: &mut dyn std::io::Read, cap: u64, limit: u64, over: &str, damaged: &str) -> (Payload, Option<String>) {
     let cap = cap as usize;
+    let mut inflated: u64 = 0;
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 1 << 16];
     let mut dropped_lines: u64 = 0;
@@ -495,11 +511,8 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
             Ok(0) => break,
             Ok(n) => {
                 inflated += n as u64;
-                if inflated > GZ_INFLATE_BUDGET {
-                    note = Some(format!(
-                        "gzip stream inflates past {} MiB (the decompression budget): read only that far",
-                        GZ_INFLATE_BUDGET >> 20
-                    ));
+                if inflated > limit {
+                    note = Some(over.to_string());
                     break;
                 }
                 let mut data = &chunk[..n];
@@ -524,7 +537,7 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                note = Some(format!("gzip stream damaged after {} decompressed bytes: {e}", dropped_bytes + buf.len() as u64));
+                note = Some(format!("{damaged} after {} bytes: {e}", dropped_bytes + buf.len() as u64));
                 break;
             }
         }
@@ -540,7 +553,27 @@ pub fn read_gz_tail(path: &std::path::Path, cap: u64) -> std::io::Result<(Payloa
         Ok(s) => (s, false),
         Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
     };
-    Ok((Payload::Text { text, first_line: dropped_lines + 1, skipped_bytes: dropped_bytes, lossy, exit: None }, note))
+    (Payload::Text { text, first_line: dropped_lines + 1, skipped_bytes: dropped_bytes, lossy, exit: None }, note)
+}
+
+/// Standard input (`logs stats -`), streamed through the scanner like a file, in the same
+/// bounded memory (lines over a MiB skipped).
+pub struct StdinSegment;
+
+impl Segment for StdinSegment {
+    fn path(&self) -> &str {
+        "-"
+    }
+    fn first_line(&self) -> Option<u64> {
+        Some(1)
+    }
+    fn feed(&mut self, s: &mut Scanner<'_, '_>) {
+        let stdin = std::io::stdin();
+        let mut lock = stdin.lock();
+        if let Err(e) = feed(&mut lock, s, u64::MAX, false) {
+            s.problem(format!("read failed: {e}"));
+        }
+    }
 }
 
 /// Bytes a gzip log may inflate to before it is no longer read: a day of real mail log
@@ -603,6 +636,10 @@ impl FileSegment {
     }
 }
 
+/// Bytes of log read by every scan of this process so far (all threads): what the progress
+/// line on a terminal shows. Only ever added to; reading it is a relaxed load.
+pub static BYTES_SCANNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Feed the lines of `r` to the scanner: every line that *starts* within the first `limit`
 /// bytes (the rest of the range belongs to the next segment).
 fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip_partial: bool) -> std::io::Result<()> {
@@ -613,7 +650,10 @@ fn feed(r: &mut dyn std::io::Read, s: &mut Scanner<'_, '_>, limit: u64, mut skip
     let mut overlong = false;
     loop {
         let n = match r.read(&mut buf[filled..]) {
-            Ok(n) => n,
+            Ok(n) => {
+                BYTES_SCANNED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                n
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 // Keep what was read (a truncated gzip member ends here) and say so.

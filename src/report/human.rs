@@ -12,17 +12,26 @@ use std::fmt::Write;
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
     pub color: bool,
+    /// "Not checked" with the raw commands and errors, not only the short phrases.
+    pub verbose: bool,
+    /// Columns to wrap prose to.
+    pub width: usize,
+    /// ASCII stand-ins for the glyphs (✓ ✗ → ↳ — · … ×): the locale is not UTF-8.
+    pub ascii: bool,
 }
 
 impl Style {
-    /// Colour when stdout is a terminal and NO_COLOR is unset or empty.
+    /// Colour when stdout is a terminal and NO_COLOR is unset or empty (and TERM is not
+    /// dumb); the terminal's width; ASCII when the locale is not UTF-8.
     pub fn detect() -> Style {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: !no_color && std::io::stdout().is_terminal() }
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        Style { color: !no_color && !dumb && std::io::stdout().is_terminal(), ..Style::plain() }
     }
+    /// No colour, short "Not checked" phrases, 100 columns, UTF-8 glyphs.
     pub fn plain() -> Style {
-        Style { color: false }
+        Style { color: false, verbose: false, width: 100, ascii: false }
     }
     fn paint(&self, code: &str, s: &str) -> String {
         if self.color {
@@ -94,7 +103,7 @@ pub fn render(r: &Report, st: Style) -> String {
             "No mail system found on this host: none of Postfix, Dovecot, maildrop, procmail, Courier, Exim or sendmail is installed, and no mail log shows a problem. Nothing to diagnose."
         );
         footer(r, &mut s, st);
-        return s;
+        return if st.ascii { ascii(&s) } else { s };
     }
 
     let roots: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::RootCause && !d.latent).collect();
@@ -102,7 +111,18 @@ pub fn render(r: &Report, st: Style) -> String {
     // Symptoms explained by a fired root cause are folded under it, not listed again.
     let loose: Vec<&Diagnosis> = r.diagnoses.iter().filter(|d| d.kind == RuleKind::Symptom && d.explained_by.is_empty()).collect();
 
-    if r.diagnoses.is_empty() {
+    if r.diagnoses.is_empty() && r.verdict == super::verdict::Verdict::Unknown {
+        // Never a false all-clear: what ran found nothing, but what matters did not all run.
+        let nc = r.not_checked.as_ref().map(|n| n.sentence()).unwrap_or_default();
+        let head = format!(
+            "{} Not fully checked: {nc}. No problem found by the {} that ran.",
+            st.yellow("?"),
+            plural(r.rules.passed + r.rules.fired, "rule", "rules")
+        );
+        for line in wrap(&head, st.width) {
+            let _ = writeln!(s, "{line}");
+        }
+    } else if r.diagnoses.is_empty() {
         let scope = if r.log_only { " in this log (the host was not observed)" } else { "" };
         let _ = writeln!(
             s,
@@ -147,7 +167,28 @@ pub fn render(r: &Report, st: Style) -> String {
         }
     }
     footer(r, &mut s, st);
+    if st.ascii {
+        s = ascii(&s);
+    }
     s
+}
+
+/// ASCII stand-ins for the report's glyphs, for a terminal whose locale is not UTF-8.
+pub fn ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '✓' => out.push_str("OK"),
+            '✗' => out.push('X'),
+            '→' | '↳' => out.push_str("->"),
+            '—' => out.push_str("--"),
+            '·' => out.push('|'),
+            '…' => out.push_str("..."),
+            '×' => out.push('x'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
@@ -162,7 +203,7 @@ fn diagnosis(r: &Report, d: &Diagnosis, n: usize, s: &mut String, st: Style) {
     );
     if d.kind == RuleKind::Symptom {
         // No root cause explains it: the description carries the admin's next steps.
-        for line in wrap(&d.description, 96) {
+        for line in wrap(&d.description, st.width.saturating_sub(4).max(40)) {
             let _ = writeln!(s, "   {line}");
         }
     }
@@ -276,7 +317,7 @@ fn footer(r: &Report, s: &mut String, st: Style) {
             }
         }
     }
-    if !r.unavailable.is_empty() {
+    if !r.unavailable.is_empty() && st.verbose {
         let _ = writeln!(s);
         let _ = writeln!(s, "{}", st.bold("Not checked (could not observe):"));
         for u in &r.unavailable {
@@ -285,6 +326,34 @@ fn footer(r: &Report, s: &mut String, st: Style) {
                 line.push_str(&format!(" → skipped: {}", u.rules_skipped.join(", ")));
             }
             let _ = writeln!(s, "{line}");
+        }
+    } else if !r.unavailable.is_empty() {
+        // One short phrase per group, wrapped; the commands and raw errors are in --verbose
+        // and JSON.
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{}", st.bold("Not checked (--verbose for the commands and errors):"));
+        let mut seen: Vec<(String, Vec<&str>)> = Vec::new();
+        for u in &r.unavailable {
+            let phrase = sanitize(&u.summary).into_owned();
+            let i = match seen.iter().position(|(p, _)| *p == phrase) {
+                Some(i) => i,
+                None => {
+                    seen.push((phrase, Vec::new()));
+                    seen.len() - 1
+                }
+            };
+            for rule in &u.rules_skipped {
+                if !seen[i].1.contains(&rule.as_str()) {
+                    seen[i].1.push(rule);
+                }
+            }
+        }
+        for (phrase, rules) in seen {
+            let n = rules.len();
+            let line = if n > 0 { format!("{phrase} ({} skipped)", plural(n, "rule", "rules")) } else { phrase };
+            for (i, l) in wrap(&line, st.width.saturating_sub(4).max(40)).into_iter().enumerate() {
+                let _ = writeln!(s, "{}{l}", if i == 0 { "  - " } else { "    " });
+            }
         }
     }
     for e in &r.rule_errors {

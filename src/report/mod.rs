@@ -9,6 +9,9 @@ pub mod explain;
 pub mod facts;
 pub mod human;
 pub mod logstats;
+pub mod monitor;
+pub mod queue;
+pub mod verdict;
 
 use crate::bundle::Bundle;
 use crate::engine::accounting::Accounting;
@@ -19,6 +22,8 @@ use serde::Serialize;
 
 #[derive(Debug, Serialize)]
 pub struct UnavailableEntry {
+    /// A short human phrase: "free space: not used under --root".
+    pub summary: String,
     pub what: String,
     pub why: String,
     /// Fact kinds left incomplete.
@@ -38,6 +43,11 @@ pub struct RuleCounts {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub mailsleuth: String,
+    /// OK, WARNING, CRITICAL or UNKNOWN (report/verdict.rs); the exit code of `why`.
+    pub verdict: verdict::Verdict,
+    /// Rules that could not run, and what would let them (absent when every rule ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<verdict::NotChecked>,
     pub host: String,
     pub live: bool,
     /// Only logs were observed: configuration, files and services were not.
@@ -90,8 +100,26 @@ impl Report {
             skipped: count(Status::Skipped),
             error: count(Status::Error),
         };
+        let unavailable = unavailable_entries(&eval.facts, &eval.outcomes);
+        let root = !bundle.live && !bundle.log_only && bundle.root != "/";
+        let not_checked = (rules.skipped + rules.error > 0).then(|| {
+            let whys: Vec<&str> = unavailable.iter().filter(|u| !u.rules_skipped.is_empty()).map(|u| u.why.as_str()).collect();
+            verdict::NotChecked {
+                rules_skipped: rules.skipped + rules.error,
+                rules: eval.outcomes.len(),
+                hint: verdict::hint(&whys, bundle.live, root),
+            }
+        });
+        let worst = eval.diagnoses.iter().map(|d| verdict::Verdict::of_severity(d.severity)).max().unwrap_or(verdict::Verdict::Ok);
+        let verdict = if worst != verdict::Verdict::Ok || bundle.log_only || not_checked.is_none() || mail_system.is_empty() {
+            worst
+        } else {
+            verdict::Verdict::Unknown
+        };
         Report {
             mailsleuth: env!("CARGO_PKG_VERSION").to_string(),
+            verdict,
+            not_checked,
             host: bundle.host.clone(),
             live: bundle.live,
             log_only: bundle.log_only,
@@ -101,7 +129,7 @@ impl Report {
             diagnoses: eval.diagnoses.clone(),
             accounting: eval.accounting.clone(),
             withdrawn: eval.withdrawn.clone(),
-            unavailable: unavailable_entries(&eval.facts, &eval.outcomes),
+            unavailable,
             rules,
             rule_errors: eval.outcomes.iter().filter(|o| o.status == Status::Error).cloned().collect(),
             logs: eval.facts.stats.clone(),
@@ -110,9 +138,9 @@ impl Report {
         }
     }
 
-    /// 0: no problem found; 1: problems found.
+    /// The monitoring-plugin code of the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     pub fn exit_code(&self) -> i32 {
-        i32::from(!self.diagnoses.is_empty())
+        i32::from(self.verdict.code())
     }
 
     pub fn to_json(&self) -> String {
@@ -140,7 +168,13 @@ fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<Unavailable
         let i = match out.iter().position(|e| e.why == u.why) {
             Some(i) => i,
             None => {
-                out.push(UnavailableEntry { what: String::new(), why: u.why.clone(), kinds: Vec::new(), rules_skipped: Vec::new() });
+                out.push(UnavailableEntry {
+                    summary: String::new(),
+                    what: String::new(),
+                    why: u.why.clone(),
+                    kinds: Vec::new(),
+                    rules_skipped: Vec::new(),
+                });
                 whats.push(Vec::new());
                 out.len() - 1
             }
@@ -164,6 +198,7 @@ fn unavailable_entries(facts: &FactSet, outcomes: &[Outcome]) -> Vec<Unavailable
     }
     for (e, w) in out.iter_mut().zip(whats) {
         e.what = w.join(", ");
+        e.summary = verdict::short_phrase(&e.kinds, &e.what, &e.why);
         e.kinds.sort();
         e.rules_skipped.sort();
     }

@@ -8,10 +8,12 @@ set -euo pipefail
 # dnsmasq-base: the lab's own DNS server; dovecot-imapd/-lmtpd: IMAP logins and LMTP
 # delivery; python3: the scripted SMTP/IMAP clients; openssl: the lab user's password hash;
 # ssl-cert: the snakeoil certificate Dovecot's STARTTLS uses; procps: pgrep; mmdebstrap: the
-# Courier lab's own Debian root (tests/lab/courier; courier-mta conflicts with postfix).
+# Courier lab's own Debian root (tests/lab/courier; courier-mta conflicts with postfix);
+# prometheus: its promtool checks `mailsleuth metrics` output (tests/monitor.rs; the server
+# is not started).
 PKGS=(postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd maildrop
       swaks dnsmasq-base strace util-linux iproute2 ripgrep pflogsumm
-      python3 openssl ssl-cert procps mmdebstrap)
+      python3 openssl ssl-cert procps mmdebstrap prometheus)
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root"
