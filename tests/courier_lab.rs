@@ -135,7 +135,11 @@ fn courier_founding_case_live() {
     // Every deferred message accounted for, from the log ...
     assert_eq!(why["accounting"]["deferred"]["total"], 5, "{}", why["accounting"]);
     assert_eq!(why["accounting"]["deferred"]["explained"], 5, "{}", why["accounting"]);
-    assert_eq!(std::fs::read_to_string(out.join("why.exit")).expect("why.exit").trim(), "1");
+    assert_eq!(
+        std::fs::read_to_string(out.join("why.exit")).expect("why.exit").trim(),
+        "2",
+        "the founding case is critical: plugin exit code 2"
+    );
     // ... and from the queue: the same five ids, each with its size and the reason of its
     // last attempt, the sizes of the five large messages.
     let f = facts(&out);
